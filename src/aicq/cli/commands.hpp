@@ -1,0 +1,18 @@
+// Registration of subcommands: each cmd_*.cpp adds its CLI11 subcommand and returns the action to run
+// once parsing succeeded.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <memory>
+
+#include "aicq/cli/cli.hpp"
+
+namespace aicq::cli {
+
+using Action = std::function<int(Io)>;
+
+Action add_validate(CLI::App& app, const GlobalOptions& g);
+Action add_units(CLI::App& app, const GlobalOptions& g);
+
+}  // namespace aicq::cli

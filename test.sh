@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The whole test suite: install what is needed, build, run every test through ctest.
+# Stages: release build + all tests; then a debug build with AddressSanitizer + UndefinedBehaviorSanitizer
+# running the unit tests again. Exit 0 only if every test passed. Stage times are printed.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+stage() { echo; echo "== $1 ($(date -u +%H:%M:%S))"; }
+t0=$(date +%s)
+times=()
+mark() { local now; now=$(date +%s); times+=("$1: $((now - t_stage)) s"); }
+
+stage "install dependencies"; t_stage=$(date +%s)
+scripts/install-deps.sh
+mark "install"
+
+stage "release build"; t_stage=$(date +%s)
+cmake --preset release >/dev/null
+cmake --build --preset release
+mark "release build"
+
+stage "release tests"; t_stage=$(date +%s)
+ctest --preset release
+mark "release tests"
+
+stage "sanitizer build (ASan + UBSan)"; t_stage=$(date +%s)
+cmake --preset debug >/dev/null
+cmake --build --preset debug --target aicq_unit_tests aicq
+mark "sanitizer build"
+
+stage "sanitizer tests"; t_stage=$(date +%s)
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --preset debug
+mark "sanitizer tests"
+
+echo
+echo "== stage times"
+for t in "${times[@]}"; do echo "  $t"; done
+echo "  total: $(( $(date +%s) - t0 )) s"
