@@ -468,7 +468,7 @@ Quantity parse_quantity(std::string_view text, const Dimension& expected, std::s
   if (q.dim == expected) return q;
   const std::string want = dimension_name(expected);
   if (q.dim.dimensionless() && !expected.dimensionless())
-    throw UnitError(fmt::format("missing unit: expected {} with a unit, e.g. '{}'", want, example), text.size());
+    throw UnitError(fmt::format("missing unit: expected {} with a unit, e.g. '{}'", want, example), 0);
   throw UnitError(fmt::format("expected {} (e.g. '{}'), found {}", want, example, dimension_name(q.dim)), 0);
 }
 
@@ -552,14 +552,17 @@ std::string Quantity::to_string(int significant_digits) const {
 }
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
+  // Optimal string alignment distance, three rolling rows.
+  std::vector<std::size_t> prev2(b.size() + 1), prev(b.size() + 1), cur(b.size() + 1);
   for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
   for (std::size_t i = 1; i <= a.size(); ++i) {
     cur[0] = i;
     for (std::size_t j = 1; j <= b.size(); ++j) {
       const std::size_t sub = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
       cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, sub});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) cur[j] = std::min(cur[j], prev2[j - 2] + 1);
     }
+    prev2 = prev;
     std::swap(prev, cur);
   }
   return prev[b.size()];

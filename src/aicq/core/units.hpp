@@ -122,23 +122,39 @@ Quantity parse_quantity(std::string_view text, const Dimension& expected, std::s
 /// Returns seconds. Throws UnitError.
 double parse_duration_s(std::string_view text);
 
-/// Edit distance used for "did you mean" suggestions across aicq.
+/// Edit distance used for "did you mean" suggestions across aicq: optimal string alignment (Levenshtein
+/// plus transposition of two neighbours, so "fp23" is one step from "fp32").
 std::size_t edit_distance(std::string_view a, std::string_view b);
-/// The closest candidate within a distance that makes sense for the word length, if any.
+/// The closest candidate within a distance that makes sense for the word length; none when two candidates
+/// are equally close (a guess between them would mislead). Failing that, the one candidate the word begins.
 std::optional<std::string> closest_match(std::string_view word, const auto& candidates) {
   std::optional<std::string> best;
   std::size_t best_d = 0;
+  bool tie = false;
   for (const auto& c : candidates) {
     std::string_view cv{c};
     const std::size_t d = edit_distance(word, cv);
     if (!best || d < best_d) {
       best = std::string(cv);
       best_d = d;
+      tie = false;
+    } else if (d == best_d && cv != *best) {
+      tie = true;
     }
   }
   const std::size_t limit = word.size() <= 3 ? 1 : (word.size() <= 6 ? 2 : 3);
-  if (best && best_d <= limit) return best;
-  return std::nullopt;
+  if (best && best_d <= limit && !tie) return best;
+  std::optional<std::string> prefixed;
+  if (word.size() >= 4) {
+    for (const auto& c : candidates) {
+      std::string_view cv{c};
+      if (cv.size() > word.size() && cv.substr(0, word.size()) == word) {
+        if (prefixed) return std::nullopt;
+        prefixed = std::string(cv);
+      }
+    }
+  }
+  return prefixed;
 }
 
 /// Format a double as the shortest text that reads back to the same value ("0.1", "1e+21").

@@ -220,7 +220,7 @@ class Parser {
         const auto& known = catalog::precisions();
         if (std::find(known.begin(), known.end(), prec) == known.end()) {
           const auto near = core::closest_match(prec, known);
-          r_.error(pc, fmt::format("unknown precision '{}'{}; expected one of {}", prec,
+          r_.key_error(pc, fmt::format("unknown precision '{}'{}; expected one of {}", prec,
                                    near ? fmt::format(" (did you mean '{}'?)", *near) : std::string{}, join_names(known)));
           continue;
         }
@@ -383,7 +383,7 @@ class Parser {
       for (const auto& [stage, sc] : entries(r_, *v, "strategy levels by lifecycle stage")) {
         if (std::find(stages.begin(), stages.end(), stage) == stages.end()) {
           const auto near = core::closest_match(stage, stages);
-          r_.error(sc, fmt::format("unknown lifecycle stage '{}'{}; expected one of {}", stage,
+          r_.key_error(sc, fmt::format("unknown lifecycle stage '{}'{}; expected one of {}", stage,
                                    near ? fmt::format(" (did you mean '{}'?)", *near) : std::string{}, join_names(stages)));
           continue;
         }
@@ -623,7 +623,7 @@ class Parser {
       for (const auto& [id, ic] : entries(r_, *v, "capability items")) {
         if (std::find(known.begin(), known.end(), id) == known.end()) {
           const auto near = core::closest_match(id, known);
-          r_.error(ic, fmt::format("unknown capability item '{}'{}; expected one of {}", id,
+          r_.key_error(ic, fmt::format("unknown capability item '{}'{}; expected one of {}", id,
                                    near ? fmt::format(" (did you mean '{}'?)", *near) : std::string{}, join_names(known)));
           continue;
         }
@@ -753,7 +753,7 @@ class Parser {
       for (const auto& [id, cc] : entries(r_, *v, "supply-chain categories")) {
         if (std::find(cats.begin(), cats.end(), id) == cats.end()) {
           const auto near = core::closest_match(id, cats);
-          r_.error(cc, fmt::format("unknown supply-chain category '{}'{}; expected one of {}", id,
+          r_.key_error(cc, fmt::format("unknown supply-chain category '{}'{}; expected one of {}", id,
                                    near ? fmt::format(" (did you mean '{}'?)", *near) : std::string{}, join_names(cats)));
           continue;
         }
@@ -809,7 +809,7 @@ class Parser {
       for (const auto& [id, rc] : entries(r_, *v, "standards not applicable, with reasons")) {
         if (std::find(stds.begin(), stds.end(), id) == stds.end()) {
           const auto near = core::closest_match(id, stds);
-          r_.error(rc, fmt::format("unknown standard '{}'{}; expected one of {}", id,
+          r_.key_error(rc, fmt::format("unknown standard '{}'{}; expected one of {}", id,
                                    near ? fmt::format(" (did you mean '{}'?)", *near) : std::string{}, join_names(stds)));
           continue;
         }

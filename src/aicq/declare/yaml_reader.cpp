@@ -93,7 +93,8 @@ std::optional<Cursor> Reader::load(std::string_view text, std::string_view empty
   }
   try {
     YAML::Node root = YAML::Load(std::string(text));
-    return Cursor{root, "", location(root.Mark())};
+    const Location at = location(root.Mark());
+    return Cursor{root, "", at, at};
   } catch (const YAML::ParserException& e) {
     error(location(e.mark), "", fmt::format("not valid YAML: {} (truncated or mistyped file?)", e.msg));
     return std::nullopt;
@@ -142,7 +143,7 @@ MapView::MapView(Reader& r, const Cursor& c, std::initializer_list<std::string_v
     }
     const YAML::Node v = it->second;
     const Location at = (v.IsNull() || v.Mark().is_null()) ? key_at : r.location(v.Mark());
-    fields_.emplace_back(key, Cursor{v, path, at});
+    fields_.emplace_back(key, Cursor{v, path, at, key_at});
   }
   for (auto req : required) {
     const bool present = std::any_of(fields_.begin(), fields_.end(), [&](const auto& f) {
@@ -184,7 +185,7 @@ std::vector<std::pair<std::string, Cursor>> entries(Reader& r, const Cursor& c, 
       continue;
     }
     const YAML::Node v = it->second;
-    out.emplace_back(key, Cursor{v, path, (v.IsNull() || v.Mark().is_null()) ? key_at : r.location(v.Mark())});
+    out.emplace_back(key, Cursor{v, path, (v.IsNull() || v.Mark().is_null()) ? key_at : r.location(v.Mark()), key_at});
   }
   return out;
 }
@@ -198,7 +199,7 @@ std::vector<Cursor> items(Reader& r, const Cursor& c, std::string_view what) {
   std::size_t i = 0;
   for (const auto& n : c.node) {
     const Location at = n.Mark().is_null() ? c.at : r.location(n.Mark());
-    out.push_back(Cursor{n, fmt::format("{}[{}]", c.path, i), at});
+    out.push_back(Cursor{n, fmt::format("{}[{}]", c.path, i), at, at});
     ++i;
   }
   return out;
@@ -298,14 +299,23 @@ std::optional<Fact> read_quantity(Reader& r, const Cursor& c, const core::Dimens
   }
   const std::string& text = c.node.Scalar();
   try {
-    core::Quantity q = core::parse_quantity(text, expected, example);
+    core::Quantity q = core::parse_quantity(text);
+    if (q.dim != expected) {
+      if (q.dim.dimensionless())
+        r.error(c, fmt::format("missing unit: expected {} with a unit, e.g. '{}', found '{}'", want, example, text));
+      else
+        r.error(shifted(c.at, c.node, 0), c.path,
+                fmt::format("expected {} (e.g. '{}'), found {} '{}'", want, example, core::dimension_name(q.dim), text));
+      return std::nullopt;
+    }
     if (!in_range(q.si, range)) {
       r.error(c, fmt::format("expected {} {}, found '{}'", want, range_text(range, q), text));
       return std::nullopt;
     }
     return Fact{std::move(q), text, c.at};
   } catch (const core::UnitError& e) {
-    r.error(shifted(c.at, c.node, e.offset()), c.path, fmt::format("{}, found '{}'", e.what(), text));
+    r.error(shifted(c.at, c.node, e.offset()), c.path,
+            fmt::format("expected {} (e.g. '{}'), found '{}': {}", want, example, text, e.what()));
     return std::nullopt;
   }
 }

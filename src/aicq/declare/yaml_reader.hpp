@@ -29,7 +29,8 @@ struct Fact {
 struct Cursor {
   YAML::Node node;
   std::string path;
-  core::Location at;  // of the value, or of its key when the value is empty
+  core::Location at;      // of the value, or of its key when the value is empty
+  core::Location key_at;  // of its key, for entries of a mapping (else the same as `at`)
 };
 
 /// Reading context: the file name, the diagnostics sink.
@@ -44,6 +45,8 @@ class Reader {
   [[nodiscard]] core::Location location(const YAML::Mark& m) const;
   void error(const core::Location& at, const std::string& path, std::string message);
   void error(const Cursor& c, std::string message) { error(c.at, c.path, std::move(message)); }
+  /// An error about the name of a mapping entry (unknown id, …): located at the key.
+  void key_error(const Cursor& c, std::string message) { error(c.key_at, c.path, std::move(message)); }
   [[nodiscard]] const std::string& file() const { return file_; }
   [[nodiscard]] std::size_t error_count() const { return diags_.size(); }
 
