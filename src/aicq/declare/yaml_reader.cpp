@@ -121,8 +121,9 @@ MapView::MapView(Reader& r, const Cursor& c, std::initializer_list<std::string_v
   valid_ = true;
   std::vector<std::string> known_list(known.begin(), known.end());
   std::set<std::string> seen;
-  for (auto it = c.node.begin(); it != c.node.end(); ++it) {
-    const YAML::Node& k = it->first;
+  // Iterate by value: yaml-cpp's iterator hands out a temporary pair, so references into it would dangle.
+  for (const auto kv : c.node) {
+    const YAML::Node k = kv.first;
     const Location key_at = r.location(k.Mark());
     if (!k.IsScalar()) {
       r.error(key_at, c.path, fmt::format("expected a field name, found {}", describe(k)));
@@ -141,7 +142,7 @@ MapView::MapView(Reader& r, const Cursor& c, std::initializer_list<std::string_v
       r.error(key_at, path, fmt::format("duplicate field '{}': expected each field once", key));
       continue;
     }
-    const YAML::Node v = it->second;
+    const YAML::Node v = kv.second;
     const Location at = (v.IsNull() || v.Mark().is_null()) ? key_at : r.location(v.Mark());
     fields_.emplace_back(key, Cursor{v, path, at, key_at});
   }
@@ -172,19 +173,20 @@ std::vector<std::pair<std::string, Cursor>> entries(Reader& r, const Cursor& c, 
     return out;
   }
   std::set<std::string> seen;
-  for (auto it = c.node.begin(); it != c.node.end(); ++it) {
-    const Location key_at = r.location(it->first.Mark());
-    if (!it->first.IsScalar()) {
-      r.error(key_at, c.path, fmt::format("expected a name, found {}", describe(it->first)));
+  for (const auto kv : c.node) {
+    const YAML::Node k = kv.first;
+    const Location key_at = r.location(k.Mark());
+    if (!k.IsScalar()) {
+      r.error(key_at, c.path, fmt::format("expected a name, found {}", describe(k)));
       continue;
     }
-    const std::string key = it->first.Scalar();
+    const std::string key = k.Scalar();
     const std::string path = c.path + "." + key;
     if (!seen.insert(key).second) {
       r.error(key_at, path, fmt::format("duplicate entry '{}': expected each name once", key));
       continue;
     }
-    const YAML::Node v = it->second;
+    const YAML::Node v = kv.second;
     out.emplace_back(key, Cursor{v, path, (v.IsNull() || v.Mark().is_null()) ? key_at : r.location(v.Mark()), key_at});
   }
   return out;
