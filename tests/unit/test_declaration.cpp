@@ -2,6 +2,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <unistd.h>
 
 #include "aicq/declare/declaration.hpp"
 
@@ -165,7 +170,7 @@ TEST(Declaration, WorkloadAchievedRate) {
   EXPECT_DOUBLE_EQ(d.workloads[0].achieved()->si, 700000.0 * 8.2e9);
   // A rate already in FLOPS is the achieved rate.
   EXPECT_DOUBLE_EQ(d.workloads[1].achieved()->si, 1.2e15);
-  EXPECT_EQ(d.workloads[0].device, "accelerator");  // the group has accelerators
+  EXPECT_EQ(d.workloads[0].placement.device, "accelerator");  // the group has accelerators
 }
 
 TEST(Declaration, FacilityAndShares) {
@@ -209,4 +214,34 @@ TEST(Declaration, JsonCarriesCanonicalValues) {
   EXPECT_EQ(ev["source"]["file"], "small.yaml");
   EXPECT_EQ(ev["source"]["line"], 20);
   EXPECT_EQ(ev["source"]["column"], 8);
+}
+
+TEST(Declaration, EveryExampleInTheReferenceIsValid) {
+  // docs/declaration.md shows each section as a YAML block; each must validate as written, on top of a
+  // minimal declaration, so that the reference cannot drift from the parser.
+  namespace fs = std::filesystem;
+  std::ifstream in(std::string(AICQ_SOURCE_DIR) + "/docs/declaration.md");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string doc = ss.str();
+  const fs::path dir = fs::temp_directory_path() / ("aicq-docblocks-" + std::to_string(::getpid()));
+  fs::create_directories(dir / "results/resnet50/Offline");
+  std::ofstream(dir / "gpu-probe.json") << "{}";
+  const std::string base =
+      "schema_version: 1\ncurrency: CNY\nexchange_rates: {USD: 7.2}\nsystem: {name: doc}\n"
+      "inventory:\n  - {id: gpu-servers, kind: server, count: 64, accelerators: {model: nvidia-h800-sxm5-80gb, count: 8}}\n";
+  std::size_t blocks = 0;
+  for (std::size_t pos = doc.find("```yaml\n"); pos != std::string::npos; pos = doc.find("```yaml\n", pos + 1)) {
+    const std::size_t start = pos + 8;
+    const std::string block = doc.substr(start, doc.find("```", start) - start);
+    const std::string file = (dir / ("block" + std::to_string(blocks) + ".yaml")).string();
+    try {
+      declare::parse_declaration(base + block, file, cats());
+    } catch (const core::InputError& e) {
+      ADD_FAILURE() << e.what() << "\nin the block:\n" << block;
+    }
+    ++blocks;
+  }
+  EXPECT_GE(blocks, 9u);
+  fs::remove_all(dir);
 }

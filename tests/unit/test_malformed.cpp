@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "aicq/cli/cli.hpp"
+#include "aicq/declare/declaration.hpp"
 
 namespace fs = std::filesystem;
 
@@ -230,3 +231,48 @@ TEST(MalformedFiles, OutputFileIsNotWrittenOnBadInput) {
 }
 
 }  // namespace
+
+namespace {
+
+// Robustness: every prefix of a real declaration (a file truncated anywhere) and every single-line deletion
+// either validates or is rejected with located diagnostics — never a crash or another exception.
+void expect_clean_outcome(const std::string& text, const std::string& what) {
+  static const aicq::catalog::Catalogs cats = aicq::catalog::Catalogs::load(aicq::data::DataSource());
+  try {
+    aicq::declare::parse_declaration(text, "cut.yaml", cats);
+  } catch (const aicq::core::InputError& e) {
+    ASSERT_FALSE(e.diagnostics().empty()) << what;
+    for (const auto& d : e.diagnostics()) {
+      ASSERT_EQ(d.where.file, "cut.yaml") << what;
+      ASSERT_GE(d.where.line, 1) << what << ": " << d.to_string();
+    }
+  } catch (const std::exception& e) {
+    FAIL() << what << ": unexpected exception " << e.what();
+  }
+}
+
+std::string read_example(const char* name) {
+  std::ifstream in(std::string(AICQ_SOURCE_DIR) + "/examples/" + name + ".yaml", std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+TEST(MalformedFiles, TruncatedAnywhereNeverCrashes) {
+  const std::string text = read_example("edge-inference");
+  ASSERT_GT(text.size(), 1000u);
+  for (std::size_t cut = 0; cut < text.size(); cut += 37) expect_clean_outcome(text.substr(0, cut), "cut at " + std::to_string(cut));
+}
+
+TEST(MalformedFiles, AnyLineDeletedNeverCrashes) {
+  const std::string text = read_example("cpu-datacenter");
+  std::vector<std::size_t> starts = {0};
+  for (std::size_t i = 0; i < text.size(); ++i)
+    if (text[i] == '\n') starts.push_back(i + 1);
+  for (std::size_t l = 0; l + 1 < starts.size(); ++l) {
+    const std::string edited = text.substr(0, starts[l]) + text.substr(starts[l + 1]);
+    expect_clean_outcome(edited, "line " + std::to_string(l + 1) + " deleted");
+  }
+}

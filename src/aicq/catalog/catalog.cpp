@@ -57,10 +57,7 @@ void read_hardware_file(const data::DataSource& src, std::string_view path, std:
         if (auto s = declare::read_string(r, a)) hm.aliases.push_back(*s);
     if (auto v = m.get("peak")) {
       for (const auto& [prec, pc] : declare::entries(r, *v, "peaks by precision")) {
-        if (std::find(precisions().begin(), precisions().end(), prec) == precisions().end()) {
-          r.key_error(pc, fmt::format("unknown precision '{}'; expected one of {}", prec, declare::join_names(precisions())));
-          continue;
-        }
+        if (!declare::known_name(r, pc, prec, precisions(), "precision")) continue;
         if (auto f = declare::read_quantity(r, pc, core::dim::op_rate(), "67 TFLOPS")) hm.peak[prec] = f->quantity;
       }
     }

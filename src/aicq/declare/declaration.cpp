@@ -205,11 +205,10 @@ class Parser {
         const auto* hm = cat_.hardware.find(*id);
         if (!hm || hm->kind != kind) {
           const auto ids = cat_.hardware.ids(kind);
-          const auto near = core::closest_match(*id, ids);
+          const std::string hint = did_you_mean(*id, ids);
           r_.error(*v, fmt::format("expected a{} {} model from the hardware catalog, found '{}'{}",
                                    kind == "accelerator" ? "n" : "", kind, *id,
-                                   near ? fmt::format("; did you mean '{}'?", *near)
-                                        : fmt::format(" (known: {})", join_names(ids, 8))));
+                                   hint.empty() ? fmt::format(" (known: {})", join_names(ids, 8)) : hint));
         } else {
           s.model = *id;
         }
@@ -218,12 +217,7 @@ class Parser {
     if (auto v = m.get("peak")) {
       for (const auto& [prec, pc] : entries(r_, *v, "peaks by precision")) {
         const auto& known = catalog::precisions();
-        if (std::find(known.begin(), known.end(), prec) == known.end()) {
-          const auto near = core::closest_match(prec, known);
-          r_.key_error(pc, fmt::format("unknown precision '{}'{}; expected one of {}", prec,
-                                   near ? fmt::format(" (did you mean '{}'?)", *near) : std::string{}, join_names(known)));
-          continue;
-        }
+        if (!known_name(r_, pc, prec, known, "precision")) continue;
         if (auto f = read_quantity(r_, pc, dim::op_rate(), "60 TFLOPS")) s.peak[prec] = *f;
       }
     }
@@ -346,10 +340,8 @@ class Parser {
     if (d_.group(id)) return;
     std::vector<std::string> ids;
     for (const auto& g : d_.inventory) ids.push_back(g.id);
-    const auto near = core::closest_match(id, ids);
     r_.error(c, fmt::format("expected the id of an inventory group ({}), found '{}'{}",
-                            ids.empty() ? "the inventory is empty" : join_names(ids), id,
-                            near ? fmt::format("; did you mean '{}'?", *near) : std::string{}));
+                            ids.empty() ? "the inventory is empty" : join_names(ids), id, did_you_mean(id, ids)));
   }
 
   void carbon(const Cursor& c) {
@@ -381,12 +373,7 @@ class Parser {
     if (auto v = m.get("strategy")) {
       const auto stages = vocab("strategy_stages");
       for (const auto& [stage, sc] : entries(r_, *v, "strategy levels by lifecycle stage")) {
-        if (std::find(stages.begin(), stages.end(), stage) == stages.end()) {
-          const auto near = core::closest_match(stage, stages);
-          r_.key_error(sc, fmt::format("unknown lifecycle stage '{}'{}; expected one of {}", stage,
-                                   near ? fmt::format(" (did you mean '{}'?)", *near) : std::string{}, join_names(stages)));
-          continue;
-        }
+        if (!known_name(r_, sc, stage, stages, "lifecycle stage")) continue;
         if (auto l = level(sc)) out.strategy[stage] = *l;
       }
     }
@@ -437,11 +424,6 @@ class Parser {
   }
 
   // Fields shared by workloads and models: group, device, devices, precision.
-  struct Placement {
-    std::string group, device, precision;
-    std::int64_t devices = 0;
-  };
-
   Placement placement(const MapView& m) {
     Placement p;
     if (auto v = m.get("group")) {
@@ -480,11 +462,7 @@ class Parser {
       wl.at = w.at;
       wl.name = str(m, "name");
       if (!wl.name.empty() && !names.insert(wl.name).second) r_.error(*m.get("name"), fmt::format("duplicate workload '{}'", wl.name));
-      const Placement p = placement(m);
-      wl.group = p.group;
-      wl.device = p.device;
-      wl.devices = p.devices;
-      wl.precision = p.precision;
+      wl.placement = placement(m);
       wl.source = str(m, "source");
       wl.evidence = str(m, "evidence");
       if (auto v = m.get("rate")) wl.rate = rate(*v, {dim::op_rate(), dim::sample_rate(), dim::token_rate(), dim::query_rate()},
@@ -558,11 +536,7 @@ class Parser {
       md.name = str(m, "name");
       if (!md.name.empty() && !names.insert(md.name).second) r_.error(*m.get("name"), fmt::format("duplicate model '{}'", md.name));
       if (auto v = m.get("task")) md.task = read_enum(r_, *v, kTasks, "a task").value_or("");
-      const Placement p = placement(m);
-      md.group = p.group;
-      md.device = p.device;
-      md.devices = p.devices;
-      md.precision = p.precision;
+      md.placement = placement(m);
       md.accuracy_metric = str(m, "accuracy_metric");
       md.source = str(m, "source");
       if (auto v = m.get("throughput")) md.throughput = rate(*v, {dim::token_rate(), dim::sample_rate()}, "'25000 tokens/s' or '3000 samples/s'");
@@ -621,12 +595,7 @@ class Parser {
     if (auto v = m.get("items")) {
       const auto known = vocab("intelligence_items");
       for (const auto& [id, ic] : entries(r_, *v, "capability items")) {
-        if (std::find(known.begin(), known.end(), id) == known.end()) {
-          const auto near = core::closest_match(id, known);
-          r_.key_error(ic, fmt::format("unknown capability item '{}'{}; expected one of {}", id,
-                                   near ? fmt::format(" (did you mean '{}'?)", *near) : std::string{}, join_names(known)));
-          continue;
-        }
+        if (!known_name(r_, ic, id, known, "capability item")) continue;
         MapView im(r_, ic, {"level", "evidence"}, {"level"});
         if (!im.valid()) continue;
         CapabilityItem item;
@@ -669,9 +638,8 @@ class Parser {
         if (auto x = rm.get("model")) {
           if (auto s = read_string(r_, *x)) {
             if (!cat_.hardware.find(*s)) {
-              const auto near = core::closest_match(*s, cat_.hardware.ids());
               r_.error(*x, fmt::format("expected a model from the hardware catalog, found '{}'{}", *s,
-                                       near ? fmt::format("; did you mean '{}'?", *near) : std::string{}));
+                                       did_you_mean(*s, cat_.hardware.ids())));
               ok = false;
             }
             o.resource.model = *s;
@@ -751,12 +719,7 @@ class Parser {
     if (auto v = m.get("categories")) {
       const auto cats = vocab("supply_chain_categories");
       for (const auto& [id, cc] : entries(r_, *v, "supply-chain categories")) {
-        if (std::find(cats.begin(), cats.end(), id) == cats.end()) {
-          const auto near = core::closest_match(id, cats);
-          r_.key_error(cc, fmt::format("unknown supply-chain category '{}'{}; expected one of {}", id,
-                                   near ? fmt::format(" (did you mean '{}'?)", *near) : std::string{}, join_names(cats)));
-          continue;
-        }
+        if (!known_name(r_, cc, id, cats, "supply-chain category")) continue;
         SupplyCategory cat;
         cat.id = id;
         double total = 0;
@@ -807,12 +770,7 @@ class Parser {
     if (auto v = m.get("not_applicable")) {
       const auto stds = vocab("standards");
       for (const auto& [id, rc] : entries(r_, *v, "standards not applicable, with reasons")) {
-        if (std::find(stds.begin(), stds.end(), id) == stds.end()) {
-          const auto near = core::closest_match(id, stds);
-          r_.key_error(rc, fmt::format("unknown standard '{}'{}; expected one of {}", id,
-                                   near ? fmt::format(" (did you mean '{}'?)", *near) : std::string{}, join_names(stds)));
-          continue;
-        }
+        if (!known_name(r_, rc, id, stds, "standard")) continue;
         if (std::find(o.conforms.begin(), o.conforms.end(), id) != o.conforms.end()) {
           r_.error(rc, fmt::format("standard '{}' is listed both as conformed and as not applicable", id));
           continue;

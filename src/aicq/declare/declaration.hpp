@@ -118,9 +118,17 @@ struct Utilization {
   std::optional<UtilizationSource> source;
 };
 
-struct Workload {
-  std::string name, group, device, precision, source, evidence;
+/// Where a workload or model ran: inventory group, device type, how many devices, at which precision.
+struct Placement {
+  std::string group;
+  std::string device;  // accelerator | cpu
+  std::string precision;
   std::int64_t devices = 0;
+};
+
+struct Workload {
+  std::string name, source, evidence;
+  Placement placement;
   std::optional<Fact> rate;           // samples/s, tokens/s, queries/s or FLOP/s
   std::optional<Fact> flop_per_unit;  // FLOP per unit of `rate`'s work
   /// Achieved FLOP/s: `rate` when it is FLOP/s, else rate × flop_per_unit.
@@ -134,8 +142,8 @@ struct ModelStructure {
 };
 
 struct Model {
-  std::string name, task, precision, group, device, accuracy_metric, source;
-  std::int64_t devices = 0;
+  std::string name, task, accuracy_metric, source;
+  Placement placement;
   std::optional<Fact> accuracy, reference_accuracy, throughput, flop_per_token;
   std::optional<ModelStructure> structure;
   /// FLOP per token (or sample): given, or from the structure — training 6N + 12·L·H·Q·T, inference

@@ -146,7 +146,7 @@ class Emitter {
         e.source.method = "rate × flop_per_unit";
         out_.push_back(std::move(e));
       }
-      number(p + ".devices", static_cast<double>(w.devices), w.at);
+      number(p + ".devices", static_cast<double>(w.placement.devices), w.at);
     }
   }
 
@@ -174,7 +174,7 @@ class Emitter {
                               core::shortest(s.active_parameters), s.layers, s.heads, s.head_dim, s.sequence_length);
         out_.push_back(std::move(e));
       }
-      number(p + ".devices", static_cast<double>(m.devices), m.at);
+      number(p + ".devices", static_cast<double>(m.placement.devices), m.at);
     }
   }
 
@@ -219,6 +219,10 @@ nlohmann::json fact_json(const Fact& f) {
 template <class T, class F>
 void put_opt(nlohmann::json& j, const char* key, const std::optional<T>& v, F f) {
   if (v) j[key] = f(*v);
+}
+
+nlohmann::json placement_json(const Placement& p) {
+  return {{"group", p.group}, {"device", p.device}, {"devices", p.devices}, {"precision", p.precision}};
 }
 
 nlohmann::json window_json(const Window& w) { return {{"from", w.from}, {"to", w.to}}; }
@@ -323,15 +327,14 @@ nlohmann::json to_json(const Declaration& d) {
     j["utilization"] = o;
   }
   for (const auto& w : d.workloads) {
-    json o{{"name", w.name}, {"group", w.group}, {"device", w.device}, {"devices", w.devices}, {"precision", w.precision}};
+    json o{{"name", w.name}, {"placement", placement_json(w.placement)}};
     put_opt(o, "rate", w.rate, fact_json);
     put_opt(o, "flop_per_unit", w.flop_per_unit, fact_json);
     put(o, "source", w.source);
     j["workloads"].push_back(o);
   }
   for (const auto& m : d.models) {
-    json o{{"name", m.name}, {"task", m.task}, {"group", m.group}, {"device", m.device}, {"devices", m.devices},
-           {"precision", m.precision}};
+    json o{{"name", m.name}, {"task", m.task}, {"placement", placement_json(m.placement)}};
     put_opt(o, "throughput", m.throughput, fact_json);
     put_opt(o, "accuracy", m.accuracy, fact_json);
     put_opt(o, "reference_accuracy", m.reference_accuracy, fact_json);

@@ -357,9 +357,7 @@ std::optional<std::string> read_enum(Reader& r, const Cursor& c, const std::vect
   }
   const std::string& s = c.node.Scalar();
   if (std::find(allowed.begin(), allowed.end(), s) != allowed.end()) return s;
-  const auto m = core::closest_match(s, allowed);
-  r.error(c, fmt::format("expected {} (one of {}), found '{}'{}", what, join_names(allowed), s,
-                         m ? fmt::format("; did you mean '{}'?", *m) : std::string{}));
+  r.error(c, fmt::format("expected {} (one of {}), found '{}'{}", what, join_names(allowed), s, did_you_mean(s, allowed)));
   return std::nullopt;
 }
 
@@ -384,6 +382,20 @@ std::optional<std::string> read_date(Reader& r, const Cursor& c) {
     return std::nullopt;
   }
   return s;
+}
+
+bool known_name(Reader& r, const Cursor& entry, const std::string& name, const std::vector<std::string>& allowed,
+                std::string_view what) {
+  if (std::find(allowed.begin(), allowed.end(), name) != allowed.end()) return true;
+  const auto near = core::closest_match(name, allowed);
+  r.key_error(entry, fmt::format("unknown {} '{}'{}; expected one of {}", what, name,
+                                 near ? fmt::format(" (did you mean '{}'?)", *near) : std::string{}, join_names(allowed)));
+  return false;
+}
+
+std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates) {
+  const auto near = core::closest_match(word, candidates);
+  return near ? fmt::format("; did you mean '{}'?", *near) : std::string{};
 }
 
 std::string join_names(const std::vector<std::string>& names, std::size_t max) {

@@ -111,6 +111,14 @@ std::optional<std::string> read_enum(Reader& r, const Cursor& c, const std::vect
 /// An ISO 8601 calendar date "YYYY-MM-DD" that exists.
 std::optional<std::string> read_date(Reader& r, const Cursor& c);
 
+/// True when `name` (the key of a mapping entry) is one of `allowed`; otherwise reports
+/// "unknown WHAT 'name' (did you mean …?); expected one of …" at the key and returns false.
+bool known_name(Reader& r, const Cursor& entry, const std::string& name, const std::vector<std::string>& allowed,
+                std::string_view what);
+
+/// "; did you mean 'x'?" when one candidate is close to `word`, else "".
+std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates);
+
 /// "a, b, c" for messages.
 std::string join_names(const std::vector<std::string>& names, std::size_t max = 12);
 
