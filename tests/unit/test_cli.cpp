@@ -147,7 +147,8 @@ TEST(Cli, ValidateJsonWritesEvidenceAtomically) {
   std::ifstream in(out);
   const auto j = nlohmann::json::parse(in);
   EXPECT_EQ(j["schema"], "aicq-evidence/1");
-  const auto& ev = j["declarations"][0]["evidence"];
+  const auto& ev = j["evidence"];
+  EXPECT_EQ(j["declarations"][0]["declaration"]["system"]["name"], "CLI site");
   const auto pue = std::find_if(ev.begin(), ev.end(), [](const auto& e) { return e["metric"] == "facility.pue"; });
   ASSERT_NE(pue, ev.end());
   EXPECT_EQ((*pue)["value"], 1.2);

@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
+#include <nlohmann/json.hpp>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -226,7 +228,7 @@ TEST(Declaration, EveryExampleInTheReferenceIsValid) {
   const std::string doc = ss.str();
   const fs::path dir = fs::temp_directory_path() / ("aicq-docblocks-" + std::to_string(::getpid()));
   fs::create_directories(dir / "results/resnet50/Offline");
-  std::ofstream(dir / "gpu-probe.json") << "{}";
+  std::ofstream(dir / "gpu-probe.json") << R"({"schema": "aicq-evidence/1", "evidence": []})";
   const std::string base =
       "schema_version: 1\ncurrency: CNY\nexchange_rates: {USD: 7.2}\nsystem: {name: doc}\n"
       "inventory:\n  - {id: gpu-servers, kind: server, count: 64, accelerators: {model: nvidia-h800-sxm5-80gb, count: 8}}\n";
@@ -243,5 +245,57 @@ TEST(Declaration, EveryExampleInTheReferenceIsValid) {
     ++blocks;
   }
   EXPECT_GE(blocks, 9u);
+  fs::remove_all(dir);
+}
+
+TEST(Declaration, EvidenceFilesRoundTrip) {
+  // Evidence written as JSON and referenced from another declaration reads back to the same values.
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("aicq-evfile-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const auto d = declare::parse_declaration(kSmall, "small.yaml", cats());
+  const auto original = declare::declared_evidence(d, cats());
+  nlohmann::json doc{{"schema", "aicq-evidence/1"}, {"evidence", nlohmann::json::array()}};
+  for (const auto& e : original) doc["evidence"].push_back(core::to_json(e));
+  std::ofstream(dir / "ev.json") << doc.dump(2);
+  const auto ref = declare::parse_declaration("schema_version: 1\nsystem: {name: r}\nevidence:\n  - {file: ev.json}\n",
+                                              (dir / "site.yaml").string(), cats());
+  const auto back = declare::referenced_evidence(ref);
+  ASSERT_EQ(back.size(), original.size());
+  for (std::size_t i = 0; i < back.size(); ++i) {
+    EXPECT_EQ(back[i].metric, original[i].metric);
+    EXPECT_EQ(back[i].quantity.dim, original[i].quantity.dim) << back[i].metric;
+    EXPECT_EQ(back[i].quantity.currency, original[i].quantity.currency) << back[i].metric;
+    EXPECT_NEAR(back[i].quantity.si, original[i].quantity.si, std::fabs(original[i].quantity.si) * 1e-14) << back[i].metric;
+    EXPECT_EQ(back[i].kind, original[i].kind);
+    EXPECT_EQ(back[i].quality, original[i].quality);
+    EXPECT_EQ(back[i].source.at.line, original[i].source.at.line);
+  }
+  fs::remove_all(dir);
+}
+
+TEST(Declaration, BrokenEvidenceFileIsLocated) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("aicq-evbad-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  std::ofstream(dir / "ev.json") << "{\n  \"schema\": \"aicq-evidence/1\",\n  \"evidence\": [\n"
+                                    "    {\"metric\": \"x.power\", \"value\": 5, \"unit\": \"KW\", \"kind\": \"measured\", \"source\": {}},\n"
+                                    "    {\"metric\": \"x.util\", \"value\": 0.5, \"unit\": \"\", \"kind\": \"guessed\", \"source\": {},"
+                                    " \"quality\": \"Q1\"}\n  ]\n}\n";
+  try {
+    declare::parse_declaration("schema_version: 1\nsystem: {name: r}\nevidence:\n  - {file: ev.json}\n",
+                               (dir / "site.yaml").string(), cats());
+    FAIL() << "a broken evidence file must be rejected";
+  } catch (const core::InputError& e) {
+    std::vector<std::string> got;
+    for (const auto& x : e.diagnostics()) got.push_back(x.to_string());
+    const std::string f = (dir / "ev.json").string();
+    EXPECT_EQ(got, (std::vector<std::string>{
+                       f + ":4:47: evidence[0].unit: expected a unit aicq reads, found 'KW': unknown unit 'KW'; did you "
+                           "mean 'kW'? (units are case-sensitive)",
+                       f + ":5:60: evidence[1].kind: expected an evidence kind (one of measured, imported, declared, "
+                           "estimated), found 'guessed'",
+                       f + ":5:96: evidence[1].quality: expected a quality level only on power or energy, found it on ratio"}));
+  }
   fs::remove_all(dir);
 }

@@ -88,21 +88,26 @@ void summary(const declare::Declaration& d, const catalog::Catalogs& cat, std::s
   for (const auto& [name, has] : sections) (has ? present : absent) += (has ? (present.empty() ? "" : ", ") : (absent.empty() ? "" : ", ")) + name;
   out << fmt::format("  sections   {}\n", present.empty() ? "none besides system and inventory" : present);
   if (!absent.empty()) out << fmt::format("  absent     {} (their indicators will be missing)\n", absent);
-  out << fmt::format("  evidence   {} declared facts{}\n", evidence_count,
-                     d.evidence.empty() ? "" : fmt::format(", {} referenced file(s)", d.evidence.size()));
+  const std::size_t referenced = declare::referenced_evidence(d).size();
+  std::size_t imports = 0;
+  for (const auto& ref : d.evidence) imports += ref.import_kind.empty() ? 0u : 1u;
+  out << fmt::format("  evidence   {} declared facts", evidence_count - referenced);
+  if (referenced > 0) out << fmt::format(", {} records from evidence files", referenced);
+  if (imports > 0) out << fmt::format(", {} tool output(s) to import (read by `aicq import` when it lands)", imports);
+  out << "\n";
 }
 
+// The evidence JSON document (core::kEvidenceSchema): every record at the top level, so that any producer's
+// document reads the same way; the parsed declarations beside them.
 nlohmann::json evidence_document(const std::vector<std::pair<declare::Declaration, std::vector<core::Evidence>>>& all) {
   nlohmann::json doc;
   doc["schema"] = std::string(core::kEvidenceSchema);
   doc["tool"] = {{"name", "aicq"}, {"version", core::version()}, {"git_revision", core::git_revision()}};
+  doc["evidence"] = nlohmann::json::array();
+  doc["declarations"] = nlohmann::json::array();
   for (const auto& [d, ev] : all) {
-    nlohmann::json item;
-    item["file"] = d.file;
-    item["declaration"] = declare::to_json(d);
-    item["evidence"] = nlohmann::json::array();
-    for (const auto& e : ev) item["evidence"].push_back(core::to_json(e));
-    doc["declarations"].push_back(item);
+    for (const auto& e : ev) doc["evidence"].push_back(core::to_json(e));
+    doc["declarations"].push_back({{"file", d.file}, {"declaration", declare::to_json(d)}});
   }
   return doc;
 }
@@ -117,6 +122,8 @@ int run_validate(const ValidateOptions& o, const GlobalOptions& g, Io io) {
     try {
       declare::Declaration d = declare::load_declaration(f, cat);
       auto ev = declare::declared_evidence(d, cat);
+      const auto referenced = declare::referenced_evidence(d);
+      ev.insert(ev.end(), referenced.begin(), referenced.end());
       all.emplace_back(std::move(d), std::move(ev));
     } catch (const core::InputError& e) {
       problems.insert(problems.end(), e.diagnostics().begin(), e.diagnostics().end());

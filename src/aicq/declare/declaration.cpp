@@ -1,5 +1,7 @@
 #include "aicq/declare/declaration.hpp"
 
+#include "aicq/declare/evidence_file.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -814,6 +816,17 @@ class Parser {
         continue;
       }
       ref.path = resolved.string();
+      if (ref.import_kind.empty()) {
+        std::ifstream in(resolved, std::ios::binary);
+        if (!in || fs::is_directory(resolved, ec2)) {
+          r_.error(*path_cursor, fmt::format("expected a readable evidence JSON file, found '{}' unreadable", ref.path));
+          continue;
+        }
+        std::ostringstream text;
+        text << in.rdbuf();
+        Reader file_reader(ref.path, r_.diagnostics());
+        ref.records = read_evidence_document(file_reader, text.str());
+      }
       d_.evidence.push_back(std::move(ref));
     }
   }

@@ -220,6 +220,7 @@ struct EvidenceRef {
   std::string import_kind;  // an importer name, or empty for an evidence JSON file
   std::string path;         // resolved against the declaration's folder
   core::Location at;
+  std::vector<core::Evidence> records;  // read from an evidence JSON file (kinds as the file states them)
 };
 
 struct Declaration {
@@ -258,6 +259,9 @@ Declaration load_declaration(const std::string& path, const catalog::Catalogs& c
 /// figures name their catalog entry and public reference; derived values (FLOP per token from a model's
 /// structure) name their formula.
 std::vector<core::Evidence> declared_evidence(const Declaration& d, const catalog::Catalogs& catalogs);
+
+/// The records of the evidence JSON files the declaration references, in reference order.
+std::vector<core::Evidence> referenced_evidence(const Declaration& d);
 
 /// The declaration itself as JSON (ids and values, language-neutral).
 nlohmann::json to_json(const Declaration& d);

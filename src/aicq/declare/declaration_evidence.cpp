@@ -241,6 +241,12 @@ std::vector<core::Evidence> declared_evidence(const Declaration& d, const catalo
   return Emitter(d, catalogs).run();
 }
 
+std::vector<core::Evidence> referenced_evidence(const Declaration& d) {
+  std::vector<core::Evidence> out;
+  for (const auto& ref : d.evidence) out.insert(out.end(), ref.records.begin(), ref.records.end());
+  return out;
+}
+
 nlohmann::json to_json(const Declaration& d) {
   using nlohmann::json;
   json j;

@@ -49,6 +49,8 @@ class Reader {
   void key_error(const Cursor& c, std::string message) { error(c.key_at, c.path, std::move(message)); }
   [[nodiscard]] const std::string& file() const { return file_; }
   [[nodiscard]] std::size_t error_count() const { return diags_.size(); }
+  /// The sink, to read another file (e.g. a referenced evidence file) into the same report.
+  [[nodiscard]] core::Diagnostics& diagnostics() { return diags_; }
 
  private:
   std::string file_;
