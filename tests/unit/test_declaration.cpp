@@ -160,10 +160,30 @@ TEST(Declaration, FlopPerTokenFromStructure) {
   // Training: 6N + 12·L·H·Q·T = 420,000,000,000 + 32,212,254,720 = 452,212,254,720
   EXPECT_DOUBLE_EQ(*d.models[1].flop_per_unit(), 452'212'254'720.0);
   const auto ev = declare::declared_evidence(d, cats());
-  const auto& f = find(ev, "models.llama-infer.flop_per_unit");
+  const auto& f = find(ev, "models[0].flop_per_unit");
   EXPECT_DOUBLE_EQ(f.quantity.si, 150'737'418'240.0);
   EXPECT_NE(f.source.method.find("2N + 4·L·H·Q·T"), std::string::npos);
-  EXPECT_DOUBLE_EQ(find(ev, "models.llama-train.accuracy").quantity.si, 0.925);
+  EXPECT_DOUBLE_EQ(find(ev, "models[1].accuracy").quantity.si, 0.925);
+}
+
+TEST(Declaration, CategoricalFactsAndPeaksPerDeviceAreEvidence) {
+  const auto d = declare::parse_declaration(kSmall, "small.yaml", cats());
+  const auto ev = declare::declared_evidence(d, cats());
+  // The resnet workload runs at int8 on group gpu's H100s: the catalog's dense INT8 peak per device.
+  const auto& peak = find(ev, "workloads[0].peak_per_device");
+  EXPECT_DOUBLE_EQ(peak.quantity.si, 1979e12);
+  EXPECT_EQ(peak.source.catalog, "nvidia-h100-sxm5-80gb");
+  EXPECT_DOUBLE_EQ(find(ev, "workloads[0].devices").quantity.si, 8);
+  EXPECT_DOUBLE_EQ(find(ev, "workloads[0].achieved").quantity.si, 5.74e15);
+  // Offers: 8 × the catalog FP32 peak (8 × 67 TFLOPS = 536 TFLOPS).
+  EXPECT_DOUBLE_EQ(find(ev, "pricing.own[0].peak.fp32").quantity.si, 536e12);
+  // An exchange rate is an amount of the main currency per unit of the other.
+  const auto& rate = find(ev, "exchange_rate.USD");
+  EXPECT_DOUBLE_EQ(rate.quantity.si, 7.2);
+  EXPECT_EQ(rate.quantity.currency, "CNY");
+  EXPECT_EQ(rate.source.at.line, 3);
+  // Qualified flags are numbers, 1 or 0.
+  EXPECT_DOUBLE_EQ(find(ev, "supply_chain.cpu[1].qualified").quantity.si, 1);
 }
 
 TEST(Declaration, WorkloadAchievedRate) {

@@ -167,8 +167,10 @@ class Parser {
         r_.error(rc, fmt::format("expected an ISO 4217 currency code such as USD or EUR, found '{}'", code));
         continue;
       }
-      if (auto v = read_number(r_, rc, 1e-9, 1e9, fmt::format("units of the main currency per 1 {}", code)))
+      if (auto v = read_number(r_, rc, 1e-9, 1e9, fmt::format("units of the main currency per 1 {}", code))) {
         d_.exchange_rates[code] = *v;
+        d_.exchange_rates_at[code] = rc.at;
+      }
     }
   }
 
@@ -618,6 +620,7 @@ class Parser {
     MapView m(r_, c, {"reach", "scenarios", "modes"});
     if (!m.valid()) return;
     Access a;
+    a.at = c.at;
     if (auto v = m.get("reach")) a.reach = read_enum(r_, *v, kReach, "a service reach").value_or("");
     if (auto v = m.get("scenarios")) a.scenarios = id_list(*v, "scenarios", "an application scenario");
     if (auto v = m.get("modes")) a.modes = id_list(*v, "access_modes", "an access mode");
@@ -686,6 +689,7 @@ class Parser {
     if (!m.valid()) return;
     if (!top.has("currency")) r_.error(c, "expected a top-level 'currency' when 'pricing' is declared");
     Pricing p;
+    p.at = c.at;
     if (auto v = m.get("billing")) p.billing = id_list(*v, "billing_options", "a billing option");
     if (auto v = m.get("own"))
       for (const Cursor& oc : items(r_, *v, "own offers"))
@@ -718,6 +722,7 @@ class Parser {
     MapView m(r_, c, {"categories", "partners", "partner_names"});
     if (!m.valid()) return;
     SupplyChain sc;
+    sc.at = c.at;
     if (auto v = m.get("categories")) {
       const auto cats = vocab("supply_chain_categories");
       for (const auto& [id, cc] : entries(r_, *v, "supply-chain categories")) {
@@ -768,6 +773,7 @@ class Parser {
     MapView m(r_, c, {"conforms", "not_applicable", "features"});
     if (!m.valid()) return;
     Openness o;
+    o.at = c.at;
     if (auto v = m.get("conforms")) o.conforms = id_list(*v, "standards", "a standard");
     if (auto v = m.get("not_applicable")) {
       const auto stds = vocab("standards");

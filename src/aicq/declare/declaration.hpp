@@ -165,6 +165,7 @@ struct Intelligence {
 struct Access {
   std::string reach;  // internal | regional | national
   std::vector<std::string> scenarios, modes;
+  core::Location at;
 };
 
 struct Resource {
@@ -184,6 +185,7 @@ struct Offer {
 struct Pricing {
   std::vector<std::string> billing;
   std::vector<Offer> own, market;
+  core::Location at;
 };
 
 struct CompatibilityItem {
@@ -208,12 +210,14 @@ struct SupplyChain {
   std::vector<SupplyCategory> categories;
   std::optional<std::int64_t> partners;
   std::vector<std::string> partner_names;
+  core::Location at;
 };
 
 struct Openness {
   std::vector<std::string> conforms;
   std::map<std::string, std::string> not_applicable;  // standard id → reason
   std::vector<std::string> features;
+  core::Location at;
 };
 
 struct EvidenceRef {
@@ -228,6 +232,7 @@ struct Declaration {
   int schema_version = kSchemaVersion;
   std::string currency;
   std::map<std::string, double> exchange_rates;  // 1 unit of the key currency = value units of `currency`
+  std::map<std::string, core::Location> exchange_rates_at;
   System system;
   std::vector<DeviceGroup> inventory;
   std::optional<Facility> facility;

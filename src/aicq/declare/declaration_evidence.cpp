@@ -22,8 +22,11 @@ class Emitter {
     workloads();
     models();
     intelligence();
+    access();
     pricing();
+    compatibility();
     supply_chain();
+    openness();
     return std::move(out_);
   }
 
@@ -121,43 +124,78 @@ class Emitter {
   void util(const std::string& metric, const std::optional<UtilizationFigure>& f) {
     if (!f) return;
     fact(metric, f->value, std::nullopt,
-         fmt::format("{}window {}..{}{}", f->metric.empty() ? "" : f->metric + "; ", f->window.from, f->window.to,
-                     f->source.empty() ? "" : "; " + f->source));
+         fmt::format("window {}..{}{}", f->window.from, f->window.to, f->source.empty() ? "" : "; " + f->source));
   }
 
   void utilization() {
     if (!d_.utilization) return;
-    util("utilization.it_load_rate", d_.utilization->it_load_rate);
-    util("utilization.accelerator", d_.utilization->accelerator);
-    util("utilization.cpu", d_.utilization->cpu);
+    const auto& u = *d_.utilization;
+    util("utilization.it_load_rate", u.it_load_rate);
+    // The metric kind is part of the id: SM-active is preferred over busy time when both exist.
+    if (u.accelerator) util("utilization.accelerator." + (u.accelerator->metric.empty() ? "gpu_util" : u.accelerator->metric), u.accelerator);
+    if (u.cpu) util("utilization.cpu." + (u.cpu->metric.empty() ? "cpu_busy" : u.cpu->metric), u.cpu);
+  }
+
+  // Per-device peak of a group's devices at a precision: an explicit figure, else the catalog's.
+  void device_peak(const std::string& metric, const Placement& pl, const core::Location& at) {
+    const DeviceGroup* g = d_.group(pl.group);
+    if (!g) return;
+    const auto& spec = pl.device == "cpu" ? g->cpus : g->accelerators;
+    if (!spec) return;
+    if (auto it = spec->peak.find(pl.precision); it != spec->peak.end()) {
+      Evidence e;
+      e.metric = metric;
+      e.quantity = it->second.quantity;
+      e.text = it->second.text;
+      e.source.at = it->second.at;
+      e.source.method = fmt::format("explicit {} peak of group {}'s {}s", pl.precision, g->id, pl.device);
+      out_.push_back(std::move(e));
+      return;
+    }
+    if (const auto* hm = cat_.hardware.find(spec->model)) {
+      if (auto it = hm->peak.find(pl.precision); it != hm->peak.end()) {
+        catalog_fact(metric, it->second, *hm, "peak", at);
+        out_.back().source.method = fmt::format("catalog {} peak of group {}'s {}s", pl.precision, g->id, pl.device);
+      }
+    }
+  }
+
+  void placement(const std::string& p, const Placement& pl, const core::Location& at) {
+    number(p + ".devices", static_cast<double>(pl.devices), at);
+    device_peak(p + ".peak_per_device", pl, at);
   }
 
   void workloads() {
-    for (const auto& w : d_.workloads) {
-      const std::string p = "workloads." + w.name;
-      if (w.rate) fact(p + ".rate", *w.rate, std::nullopt, w.source);
-      if (w.flop_per_unit) fact(p + ".flop_per_unit", *w.flop_per_unit);
-      if (auto a = w.achieved(); a && w.rate && w.flop_per_unit) {
+    for (std::size_t i = 0; i < d_.workloads.size(); ++i) {
+      const auto& w = d_.workloads[i];
+      const std::string p = fmt::format("workloads[{}]", i);
+      const std::string what = fmt::format("{} ({}, {})", w.name, w.placement.precision, w.source);
+      if (w.rate) fact(p + ".rate", *w.rate, std::nullopt, what);
+      if (w.flop_per_unit) fact(p + ".flop_per_unit", *w.flop_per_unit, std::nullopt, what);
+      if (auto a = w.achieved()) {
         Evidence e;
         e.metric = p + ".achieved";
         e.quantity = *a;
         e.text = a->to_string();
         e.source.at = w.at;
-        e.source.method = "rate × flop_per_unit";
+        e.source.method = w.flop_per_unit ? "rate × flop_per_unit" : "rate";
+        e.note = what;
         out_.push_back(std::move(e));
       }
-      number(p + ".devices", static_cast<double>(w.placement.devices), w.at);
+      placement(p, w.placement, w.at);
     }
   }
 
   void models() {
-    for (const auto& m : d_.models) {
-      const std::string p = "models." + m.name;
-      if (m.throughput) fact(p + ".throughput", *m.throughput, std::nullopt, m.source);
+    for (std::size_t i = 0; i < d_.models.size(); ++i) {
+      const auto& m = d_.models[i];
+      const std::string p = fmt::format("models[{}]", i);
+      const std::string what = fmt::format("{} ({} {}, {})", m.name, m.task, m.placement.precision, m.source);
+      if (m.throughput) fact(p + ".throughput", *m.throughput, std::nullopt, what);
       if (m.accuracy) fact(p + ".accuracy", *m.accuracy, std::nullopt, m.accuracy_metric);
       if (m.reference_accuracy) fact(p + ".reference_accuracy", *m.reference_accuracy, std::nullopt, m.accuracy_metric);
       if (m.flop_per_token) {
-        fact(p + ".flop_per_unit", *m.flop_per_token);
+        fact(p + ".flop_per_unit", *m.flop_per_token, std::nullopt, what);
       } else if (auto f = m.flop_per_unit(); f && m.structure) {
         Evidence e;
         e.metric = p + ".flop_per_unit";
@@ -165,16 +203,15 @@ class Emitter {
         e.quantity.dim = core::dim::ops();
         e.text = e.quantity.to_string();
         e.source.at = m.at;
+        e.note = what;
         const auto& s = *m.structure;
-        e.source.method =
-            m.task == "training"
-                ? fmt::format("6N + 12·L·H·Q·T with N={}, L={}, H={}, Q={}, T={} (PaLM, Chowdhery et al. 2022, app. B)",
-                              core::shortest(s.active_parameters), s.layers, s.heads, s.head_dim, s.sequence_length)
-                : fmt::format("2N + 4·L·H·Q·T with N={}, L={}, H={}, Q={}, T={} (PaLM, Chowdhery et al. 2022, app. B)",
-                              core::shortest(s.active_parameters), s.layers, s.heads, s.head_dim, s.sequence_length);
+        e.source.method = fmt::format("{} with N={}, L={}, H={}, Q={}, T={} (PaLM, Chowdhery et al. 2022, app. B)",
+                                      m.task == "training" ? "6N + 12·L·H·Q·T" : "2N + 4·L·H·Q·T",
+                                      core::shortest(s.active_parameters), s.layers, s.heads, s.head_dim,
+                                      s.sequence_length);
         out_.push_back(std::move(e));
       }
-      number(p + ".devices", static_cast<double>(m.placement.devices), m.at);
+      placement(p, m.placement, m.at);
     }
   }
 
@@ -185,13 +222,59 @@ class Emitter {
       fact("intelligence.largest_training_state", *d_.intelligence->largest_training_state);
   }
 
+  // A categorical fact as a number: membership (1) or a coded level, with the words in `text`.
+  void flag(std::string metric, double value, std::string text, const core::Location& at) {
+    core::Quantity q;
+    q.si = value;
+    fact(std::move(metric), Fact{q, std::move(text), at});
+  }
+
+  void access() {
+    if (!d_.access) return;
+    const auto& a = *d_.access;
+    static const std::map<std::string, double> reach = {{"internal", 1}, {"regional", 2}, {"national", 3}};
+    if (!a.reach.empty()) flag("access.reach", reach.at(a.reach), a.reach, a.at);
+    for (const auto& s : a.scenarios) flag("access.scenario." + s, 1, s, a.at);
+    for (const auto& m : a.modes) flag("access.mode." + m, 1, m, a.at);
+  }
+
+  // An offer's peak per precision: catalog model × count, or the explicit peak.
+  void offer(const std::string& p, const Offer& o) {
+    fact(p + ".price", o.price, std::nullopt, o.source.empty() ? o.name : o.name + "; " + o.source);
+    if (o.resource.peak) {
+      fact(p + ".peak." + o.resource.precision, *o.resource.peak, std::nullopt, o.name);
+      return;
+    }
+    const auto* hm = cat_.hardware.find(o.resource.model);
+    if (!hm) return;
+    for (const auto& [prec, q] : hm->peak) {
+      core::Quantity total = q;
+      total.si *= static_cast<double>(o.resource.count);
+      catalog_fact(fmt::format("{}.peak.{}", p, prec), total, *hm, "peak", o.at);
+      out_.back().source.method = fmt::format("{} × {} peak", o.resource.count, hm->id);
+    }
+  }
+
   void pricing() {
+    for (const auto& [code, rate] : d_.exchange_rates) {
+      core::Quantity q;
+      q.dim = core::dim::currency();
+      q.currency = d_.currency;
+      q.si = rate;
+      fact("exchange_rate." + code, Fact{q, fmt::format("1 {} = {} {}", code, core::shortest(rate), d_.currency), d_.exchange_rates_at.at(code)});
+    }
     if (!d_.pricing) return;
-    for (std::size_t i = 0; i < d_.pricing->own.size(); ++i)
-      fact(fmt::format("pricing.own[{}].price", i), d_.pricing->own[i].price, std::nullopt, d_.pricing->own[i].name);
-    for (std::size_t i = 0; i < d_.pricing->market.size(); ++i)
-      fact(fmt::format("pricing.market[{}].price", i), d_.pricing->market[i].price, std::nullopt,
-           d_.pricing->market[i].source);
+    for (std::size_t i = 0; i < d_.pricing->own.size(); ++i) offer(fmt::format("pricing.own[{}]", i), d_.pricing->own[i]);
+    for (std::size_t i = 0; i < d_.pricing->market.size(); ++i) offer(fmt::format("pricing.market[{}]", i), d_.pricing->market[i]);
+    for (const auto& b : d_.pricing->billing) flag("pricing.billing." + b, 1, b, d_.pricing->at);
+  }
+
+  void compatibility() {
+    static const std::map<std::string, double> result = {{"pass", 1}, {"partial", 0.5}, {"fail", 0}};
+    for (std::size_t i = 0; i < d_.compatibility.size(); ++i) {
+      const auto& c = d_.compatibility[i];
+      flag(fmt::format("compatibility[{}].{}", i, c.layer), result.at(c.result), fmt::format("{}: {}", c.item, c.result), c.at);
+    }
   }
 
   void supply_chain() {
@@ -203,8 +286,20 @@ class Emitter {
         fact(p + ".share", s.share, std::nullopt, s.name);
         if (s.on_time) fact(p + ".on_time", *s.on_time, std::nullopt, s.name);
         if (s.defect_rate) fact(p + ".defect_rate", *s.defect_rate, std::nullopt, s.name);
+        flag(p + ".qualified", s.qualified ? 1 : 0, s.qualified ? "qualified" : "not qualified", s.at);
       }
     }
+    if (d_.supply_chain->partners) flag("supply_chain.partners", static_cast<double>(*d_.supply_chain->partners), "partners", d_.supply_chain->at);
+  }
+
+  void openness() {
+    if (!d_.openness) return;
+    for (const auto& s : d_.openness->conforms) flag("openness.standard." + s, 1, s, d_.openness->at);
+    for (const auto& [s, reason] : d_.openness->not_applicable) {
+      flag("openness.not_applicable." + s, 1, s, d_.openness->at);
+      out_.back().note = reason;
+    }
+    for (const auto& f : d_.openness->features) flag("openness.feature." + f, 1, f, d_.openness->at);
   }
 
   const Declaration& d_;
