@@ -11,6 +11,7 @@ packages=(
   nlohmann-json3-dev   # evidence and result JSON
   libcli11-dev         # command line
   libfmt-dev           # formatting
+  libssl-dev           # SHA-256 fingerprints (and Ed25519 signatures)
   libgtest-dev libgmock-dev  # tests through ctest
 )
 

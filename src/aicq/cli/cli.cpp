@@ -21,7 +21,9 @@ struct Registered {
 };
 
 const std::vector<Registered>& registry() {
-  static const std::vector<Registered> r = {{"validate", &add_validate}, {"units", &add_units}};
+  static const std::vector<Registered> r = {{"validate", &add_validate}, {"assess", &add_assess},   {"explain", &add_explain},
+                                            {"compare", &add_compare},   {"rescore", &add_rescore}, {"profile", &add_profile},
+                                            {"units", &add_units}};
   return r;
 }
 

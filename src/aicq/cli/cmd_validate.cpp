@@ -6,6 +6,7 @@
 
 #include "aicq/catalog/catalog.hpp"
 #include "aicq/cli/commands.hpp"
+#include "aicq/cli/site_inputs.hpp"
 #include "aicq/core/atomic_file.hpp"
 #include "aicq/core/version.hpp"
 #include "aicq/declare/declaration.hpp"
@@ -120,11 +121,8 @@ int run_validate(const ValidateOptions& o, const GlobalOptions& g, Io io) {
   std::vector<core::Diagnostic> problems;
   for (const auto& f : o.files) {
     try {
-      declare::Declaration d = declare::load_declaration(f, cat);
-      auto ev = declare::declared_evidence(d, cat);
-      const auto referenced = declare::referenced_evidence(d);
-      ev.insert(ev.end(), referenced.begin(), referenced.end());
-      all.emplace_back(std::move(d), std::move(ev));
+      SiteInputs site = read_site(f, cat);
+      all.emplace_back(std::move(site.declaration), std::move(site.evidence));
     } catch (const core::InputError& e) {
       problems.insert(problems.end(), e.diagnostics().begin(), e.diagnostics().end());
     }

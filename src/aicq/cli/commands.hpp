@@ -14,5 +14,10 @@ using Action = std::function<int(Io)>;
 
 Action add_validate(CLI::App& app, const GlobalOptions& g);
 Action add_units(CLI::App& app, const GlobalOptions& g);
+Action add_assess(CLI::App& app, const GlobalOptions& g);
+Action add_explain(CLI::App& app, const GlobalOptions& g);
+Action add_compare(CLI::App& app, const GlobalOptions& g);
+Action add_profile(CLI::App& app, const GlobalOptions& g);
+Action add_rescore(CLI::App& app, const GlobalOptions& g);
 
 }  // namespace aicq::cli

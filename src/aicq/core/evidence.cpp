@@ -52,6 +52,15 @@ nlohmann::json to_json(const Source& s) {
   return j;
 }
 
+Evidence normalised(const Evidence& e) {
+  Evidence out = e;
+  const std::string unit = e.quantity.canonical_unit();
+  const double factor = unit.empty() ? 1.0 : parse_unit(unit).factor;
+  // The JSON number is the shortest round-trip text of canonical_value(): the double itself.
+  out.quantity.si = e.quantity.canonical_value() * factor;
+  return out;
+}
+
 nlohmann::json to_json(const Evidence& e) {
   nlohmann::json j;
   j["metric"] = e.metric;

@@ -55,6 +55,10 @@ struct Evidence {
 nlohmann::json to_json(const Evidence& e);
 nlohmann::json to_json(const Source& s);
 
+/// The record as it reads back from its JSON: the value in base units recomputed from the canonical value and
+/// unit, so that an assessment computed from it and one recomputed from a result file agree to the bit.
+Evidence normalised(const Evidence& e);
+
 /// Version of the evidence JSON document written by `aicq validate --format json` and by importers.
 inline constexpr std::string_view kEvidenceSchema = "aicq-evidence/1";
 

@@ -205,6 +205,7 @@ class Emitter {
         e.source.at = m.at;
         e.note = what;
         const auto& s = *m.structure;
+        number(p + ".active_parameters", s.active_parameters, m.at);
         e.source.method = fmt::format("{} with N={}, L={}, H={}, Q={}, T={} (PaLM, Chowdhery et al. 2022, app. B)",
                                       m.task == "training" ? "6N + 12·L·H·Q·T" : "2N + 4·L·H·Q·T",
                                       core::shortest(s.active_parameters), s.layers, s.heads, s.head_dim,
@@ -247,6 +248,7 @@ class Emitter {
     }
     const auto* hm = cat_.hardware.find(o.resource.model);
     if (!hm) return;
+    number(p + ".devices", static_cast<double>(o.resource.count), o.at);
     for (const auto& [prec, q] : hm->peak) {
       core::Quantity total = q;
       total.si *= static_cast<double>(o.resource.count);

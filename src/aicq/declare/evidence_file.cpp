@@ -84,6 +84,13 @@ std::optional<core::Evidence> record(Reader& r, const Cursor& c) {
 
 }  // namespace
 
+std::vector<core::Evidence> read_evidence_list(Reader& r, const Cursor& list) {
+  std::vector<core::Evidence> out;
+  for (const Cursor& c : items(r, list, "evidence records"))
+    if (auto e = record(r, c)) out.push_back(std::move(*e));
+  return out;
+}
+
 std::vector<core::Evidence> read_evidence_document(Reader& r, std::string_view text) {
   std::vector<core::Evidence> out;
   auto root = r.load(text, fmt::format("an evidence document: {{\"schema\": \"{}\", \"evidence\": [...]}}", core::kEvidenceSchema));
@@ -95,9 +102,7 @@ std::vector<core::Evidence> read_evidence_document(Reader& r, std::string_view t
     if (v && *v != core::kEvidenceSchema)
       r.error(*s, fmt::format("expected schema '{}', found '{}'", core::kEvidenceSchema, *v));
   }
-  if (auto list = top.get("evidence"))
-    for (const Cursor& c : items(r, *list, "evidence records"))
-      if (auto e = record(r, c)) out.push_back(std::move(*e));
+  if (auto list = top.get("evidence")) out = read_evidence_list(r, *list);
   return out;
 }
 

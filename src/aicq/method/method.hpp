@@ -125,7 +125,7 @@ struct TopsisResult {
   std::vector<double> ideal;        // A+: best v per column (max for benefit, min for cost)
   std::vector<double> anti_ideal;   // A−: worst
   std::vector<double> d_plus, d_minus;  // Euclidean distances to A+ and A−
-  std::vector<double> closeness;    // C_i = D−_i / (D+_i + D−_i); 0.5 … is defined as 1 when D+ = D− = 0
+  std::vector<double> closeness;    // C_i = D−_i / (D+_i + D−_i); 1 when D+ = D− = 0 (all alternatives equal)
   std::vector<int> rank;            // 1 = best; ties share the lower rank number, order by index
 };
 
@@ -133,8 +133,8 @@ struct TopsisResult {
 /// false for a cost criterion. A column of zeros normalises to zeros.
 TopsisResult topsis(const Matrix& x, const std::vector<double>& weights, const std::vector<bool>& benefit);
 
-/// Bidirectional projection of a onto b (Ye 2017): BProj(a, b) = 1 / (1 + |a·b/|b| − a·b/|a||)
-/// = |a||b| / (|a||b| + ||a| − |b|| a·b); 1 when a and b are equal. Throws MethodError for a zero vector.
+/// Bidirectional projection of a onto b (Ye 2017): BProj(a, b) = 1 / (1 + |a·b/|b| − a·b/|a||); 1 when a and
+/// b are equal (and, by the formula, whenever |a| = |b| or a·b = 0). Throws MethodError for a zero vector.
 double bidirectional_projection(const std::vector<double>& a, const std::vector<double>& b);
 
 struct ProjectionRanking {

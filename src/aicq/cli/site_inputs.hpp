@@ -1,0 +1,27 @@
+// What the commands that read a declaration share: the declaration and all of its evidence (declared facts
+// and the records of the evidence files it references).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "aicq/catalog/catalog.hpp"
+#include "aicq/declare/declaration.hpp"
+
+namespace aicq::cli {
+
+struct SiteInputs {
+  declare::Declaration declaration;
+  std::vector<core::Evidence> evidence;
+};
+
+/// Throws core::InputError with every problem of the declaration and its evidence files.
+SiteInputs read_site(const std::string& path, const catalog::Catalogs& catalogs);
+
+/// The current UTC time as ISO 8601 ("2026-11-29T12:00:00Z").
+std::string utc_now();
+
+/// This machine's host name.
+std::string host_name();
+
+}  // namespace aicq::cli
