@@ -487,7 +487,7 @@ class Assessor {
 
   // ie.intelligence — level_points × mean level over the items present, measurements capping (report §4.3.3 (2)).
   IndicatorResult ie_intelligence() const {
-    auto r = base("ie.intelligence", "level", fmt::format("{} × mean level (0–4) over the capability items present",
+    auto r = base("ie.intelligence", "of 4", fmt::format("{} × mean level (0–4) over the capability items present",
                                                           core::shortest(p_.level_points)));
     Use use;
     std::vector<double> levels;

@@ -124,12 +124,12 @@ std::string summary(const json& r, Lang lang) {
                      r.value("/profile/sha256"_json_pointer, std::string()).substr(0, 12),
                      r.value("/tool/version"_json_pointer, std::string()), r.value("status", std::string()));
   out << "\n";
-  out << fmt::format("  {} {} {} {}\n", pad(L.indicator, 44), pad(L.value, 22), pad(L.score, 7), L.evidence);
+  out << fmt::format("  {} {} {} {}\n", pad(L.indicator, 52), pad(L.value, 22), pad(L.score, 7), L.evidence);
   for (const auto& d : core::dimensions()) {
     const std::string did(d.id);
     const json& dim = r["dimensions"][did];
     const std::string dscore = dim.contains("score") ? num(dim["score"].get<double>(), 3) : L.missing;
-    out << fmt::format("{} {} {}\n", pad(fmt::format("{} {}", did, name_of(did, lang)), 69), pad(dscore, 7),
+    out << fmt::format("{} {} {}\n", pad(fmt::format("{} {}", did, name_of(did, lang)), 77), pad(dscore, 7),
                        fmt::format("{} {:.0f}%", L.coverage, 100 * dim.value("coverage", 0.0)));
     for (const auto& i : core::indicators()) {
       if (i.dimension != d.id) continue;
@@ -137,11 +137,11 @@ std::string summary(const json& r, Lang lang) {
       const json& x = r["indicators"][iid];
       const std::string label = fmt::format("  {} {}", iid, name_of(iid, lang));
       if (x.value("status", std::string()) != "scored") {
-        out << fmt::format("{} {}: {}\n", pad(label, 46), L.missing, x.value("reason", std::string()));
+        out << fmt::format("{} {}: {}\n", pad(label, 54), L.missing, x.value("reason", std::string()));
         continue;
       }
       const std::string value = x.contains("value") ? format_value(x["value"].get<double>(), x.value("unit", std::string())) : "-";
-      out << fmt::format("{} {} {} {} {}\n", pad(label, 46), pad(value, 22), pad(num(x["score"].get<double>(), 3), 7),
+      out << fmt::format("{} {} {} {} {}\n", pad(label, 54), pad(value, 22), pad(num(x["score"].get<double>(), 3), 7),
                          kind_badge(x.value("kind", std::string())), x.value("kind", std::string()));
     }
   }
