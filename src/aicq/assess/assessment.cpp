@@ -96,7 +96,7 @@ double median(std::vector<double> v) {
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-// Blend of parts on the 0–100 scale, renormalised over the parts present.
+// Weighted mean of the parts present (scores or shares), the weights renormalised over them.
 std::optional<double> blend(const std::vector<std::pair<std::optional<double>, double>>& parts) {
   double num = 0, den = 0;
   for (const auto& [score, w] : parts)
@@ -430,12 +430,8 @@ class Assessor {
     if (load) r.details["it_load_rate"] = *load;
     if (u.value) r.details["device_utilization"] = *u.value;
     finish(r, use);
-    const double wl = p_.blend(r.id, "it_load_rate"), wu = p_.blend(r.id, "accelerator_utilization");
     if (!load && !u.value) return missing(r, "neither an IT load rate nor a device utilization over real operation");
-    double num = 0, den = 0;
-    if (load) num += wl * *load, den += wl;
-    if (u.value) num += wu * *u.value, den += wu;
-    r.value = num / den;
+    r.value = blend({{load, p_.blend(r.id, "it_load_rate")}, {u.value, p_.blend(r.id, "accelerator_utilization")}});
     r.score = curve(r.id, *r.value);
     return r;
   }
