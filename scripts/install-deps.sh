@@ -11,7 +11,8 @@ packages=(
   nlohmann-json3-dev   # evidence and result JSON
   libcli11-dev         # command line
   libfmt-dev           # formatting
-  libssl-dev           # SHA-256 fingerprints (and Ed25519 signatures)
+  libssl-dev           # SHA-256 fingerprints and Ed25519 signatures
+  libsqlite3-dev       # the store: result history
   libgtest-dev libgmock-dev  # tests through ctest
 )
 
@@ -22,18 +23,33 @@ for p in "${packages[@]}"; do
   fi
 done
 
-if [ ${#missing[@]} -eq 0 ]; then
-  echo "install-deps: all ${#packages[@]} Debian packages present"
-  exit 0
+# Node.js and npm for the web assets (package.json): Debian's packages unless a node is already there.
+if ! command -v npm >/dev/null 2>&1; then
+  missing+=(nodejs npm)
 fi
 
-if [ "$(id -u)" -ne 0 ]; then
+if [ ${#missing[@]} -gt 0 ] && [ "$(id -u)" -ne 0 ]; then
   echo "install-deps: missing packages: ${missing[*]}" >&2
   echo "install-deps: run as root (or: sudo apt-get install -y ${missing[*]})" >&2
   exit 1
 fi
 
-echo "install-deps: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}"
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} Debian packages present"
+else
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# npm packages exactly as package-lock.json pins them (ECharts is embedded into the binary at build time).
+cd "$(dirname "$0")/.."
+lock_sum=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ "$(cat node_modules/.aicq-lock-sha256 2>/dev/null)" != "$lock_sum" ]; then
+  echo "install-deps: npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$lock_sum" > node_modules/.aicq-lock-sha256
+else
+  echo "install-deps: npm packages present (package-lock.json unchanged)"
+fi

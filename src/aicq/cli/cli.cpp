@@ -23,6 +23,8 @@ struct Registered {
 const std::vector<Registered>& registry() {
   static const std::vector<Registered> r = {{"validate", &add_validate}, {"assess", &add_assess},   {"explain", &add_explain},
                                             {"compare", &add_compare},   {"rescore", &add_rescore}, {"profile", &add_profile},
+                                            {"report", &add_report},     {"history", &add_history}, {"show", &add_show},
+                                            {"keygen", &add_keygen},     {"sign", &add_sign},       {"verify", &add_verify},
                                             {"units", &add_units}};
   return r;
 }

@@ -19,5 +19,11 @@ Action add_explain(CLI::App& app, const GlobalOptions& g);
 Action add_compare(CLI::App& app, const GlobalOptions& g);
 Action add_profile(CLI::App& app, const GlobalOptions& g);
 Action add_rescore(CLI::App& app, const GlobalOptions& g);
+Action add_report(CLI::App& app, const GlobalOptions& g);
+Action add_history(CLI::App& app, const GlobalOptions& g);
+Action add_show(CLI::App& app, const GlobalOptions& g);
+Action add_keygen(CLI::App& app, const GlobalOptions& g);
+Action add_sign(CLI::App& app, const GlobalOptions& g);
+Action add_verify(CLI::App& app, const GlobalOptions& g);
 
 }  // namespace aicq::cli

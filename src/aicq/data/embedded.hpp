@@ -19,6 +19,10 @@ struct EmbeddedFile {
 const std::vector<EmbeddedFile>& data_files();
 /// Documentation the binary prints: "cli.md" (the command reference that is also --help).
 const std::vector<EmbeddedFile>& doc_files();
+/// Web assets inlined into HTML reports: "dist/echarts.min.js" and its "LICENSE" (defined in aicq::report).
+const std::vector<EmbeddedFile>& web_files();
+/// SQL migrations of the store, by file name "YYYYMMDD-feature.sql" (defined in aicq::store).
+const std::vector<EmbeddedFile>& migration_files();
 
 /// Where data files are read from: a --data-dir override first (a file present there wins), else the
 /// embedded copy.

@@ -1,0 +1,1 @@
+#include "aicq/integrity/signature.hpp"

@@ -1,0 +1,2 @@
+// Ed25519 signatures over canonical results. Stub until implemented.
+#pragma once

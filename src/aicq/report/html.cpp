@@ -1,0 +1,1 @@
+#include "aicq/report/html.hpp"

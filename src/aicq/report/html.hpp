@@ -1,0 +1,2 @@
+// HTML reports (stub until implemented).
+#pragma once

@@ -1,0 +1,1 @@
+#include "aicq/report/tables.hpp"

@@ -1,0 +1,2 @@
+// Markdown and CSV reports (stub until implemented).
+#pragma once

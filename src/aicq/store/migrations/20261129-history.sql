@@ -1,0 +1,1 @@
+-- Result history (see src/aicq/store/store.hpp).

@@ -1,0 +1,1 @@
+#include "aicq/store/store.hpp"
