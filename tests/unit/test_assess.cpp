@@ -345,10 +345,19 @@ TEST(Assess, DefaultsAreEstimatedAndShown) {
   const auto held = assessed("schema_version: 1\nsystem: {name: s}\ncarbon:\n  strategy: {operation: 2}\n");
   const auto& i = held.indicator("co2.lifecycle");
   EXPECT_NEAR(*i.score, 50.0, 1e-9);  // 25 × 2
-  EXPECT_NEAR(i.details["ci_op_kg_per_kwh"].get<double>(), 1.48 * 0.5366, 1e-12);
-  EXPECT_EQ(i.kind, "estimated");
-  ASSERT_GE(i.notes.size(), 2u);
-  EXPECT_NE(i.notes[0].find("default used: PUE 1.48"), std::string::npos);
+  EXPECT_NEAR(i.details["ci_op_kg_per_kwh"].get<double>(), 1.48 * 0.5366, 1e-12);  // shown, not scored
+  EXPECT_FALSE(i.value.has_value());
+  EXPECT_EQ(i.kind, "declared");  // only the declared strategy level is scored
+  ASSERT_EQ(i.notes.size(), 1u);
+  EXPECT_NE(i.notes[0].find("carbon intensity part is not scored"), std::string::npos);
+  // With a declared PUE, the default grid factor enters the score and is shown as such.
+  const auto held2 = assessed("schema_version: 1\nsystem: {name: s}\nfacility: {pue: 1.2}\n");
+  const auto& j = held2.indicator("co2.lifecycle");
+  EXPECT_EQ(j.kind, "estimated");
+  ASSERT_FALSE(j.notes.empty());
+  EXPECT_NE(j.notes[0].find("default used: grid factor 0.5366"), std::string::npos);
+  // CI_op = 1.2 × 0.5366 = 0.64392 → curve 0.40→80, 0.79→60: 80 − 0.24392/0.39 × 20 = 67.4913
+  EXPECT_NEAR(*j.score, 80 - (1.2 * 0.5366 - 0.4) / 0.39 * 20, 1e-9);
 }
 
 TEST(Assess, ExamplesAssessToFinalGrades) {
@@ -554,4 +563,17 @@ TEST(AssessCli, ExplainShowsInputsFormulaAndCurve) {
   const auto bad = run({"explain", file, "ce.theoretcal"});
   EXPECT_EQ(bad.rc, 2);
   EXPECT_NE(bad.err.find("did you mean 'ce.theoretical'"), std::string::npos);
+}
+
+TEST(Assess, EdgeCasesAreMissingNotZero) {
+  // Only a partner count: no supplier in any category → missing, not 0.
+  const auto a = assessed("schema_version: 1\nsystem: {name: s}\nsupply_chain: {partners: 12}\n");
+  EXPECT_FALSE(a.indicator("sus.supply_chain").present());
+  // Every standard not applicable: the standards part is left out, the features part alone scores:
+  // O = 2/5 → 40.
+  std::string na = "schema_version: 1\nsystem: {name: s}\nopenness:\n  features: [open_apis, layered_decoupling]\n  not_applicable:\n";
+  for (const auto& item : cats().vocabulary("standards").items()) na += "    " + item.id + ": reason\n";
+  const auto b = assessed(na);
+  EXPECT_NEAR(*b.indicator("sus.openness").score, 40.0, 1e-9);
+  EXPECT_FALSE(b.indicator("sus.openness").details.contains("standards_share"));
 }

@@ -575,6 +575,15 @@ class Assessor {
       use.add(*mp.evidence);
       return std::pair{*mp.watts * kYearHours / 1000, mp.source};
     }
+    // A Q0 (estimated) IT power cannot give a load rate (circular), but it is still the operator's best figure
+    // of the energy: used, and the indicator is then estimated.
+    if (mp.q0 && mp.evidence) {
+      use.add(*mp.evidence);
+      use.estimated();
+      const double w = mp.evidence->metric == "facility.it_energy.annual" ? mp.evidence->quantity.si / (kYearHours * kHour)
+                                                                             : mp.evidence->quantity.si;
+      return std::pair{w * kYearHours / 1000, mp.evidence->metric + " (Q0, estimated)"};
+    }
     Use rated_use;
     const Rated rated = rated_it_power(&rated_use);
     if (!rated.total_w) return std::nullopt;
@@ -627,6 +636,7 @@ class Assessor {
       fp.weighted_lifetime_y = weighted_life;
       fp.complete = true;
       details["annual_it_energy_kwh"] = energy->first;
+      details["annual_operational_location_kgco2e"] = fp.annual_operational_location;
       details["annual_it_energy_source"] = energy->second;
       details["lifetime_it_energy_kwh"] = lifetime_kwh;
       details["rated_it_power_w"] = *rated.total_w;
@@ -638,9 +648,8 @@ class Assessor {
   IndicatorResult co2_lifecycle() const {
     auto r = base("co2.lifecycle", "kgCO2e/kWh",
                   "w_CI·curve(CI_op) + w_S·(points × mean strategy level), CI_op = PUE × grid factor × (1 − renewable share)");
-    Use use;
-    const Facility f = facility(use);
-    for (const auto& d : f.defaulted) r.notes.push_back("default used: " + d);
+    Use use, facility_use;
+    const Facility f = facility(facility_use);
     const double ci_op = f.pue * f.grid_kg_per_kwh * (1 - f.renewable);
     r.details["pue"] = f.pue;
     r.details["grid_factor_kg_per_kwh"] = f.grid_kg_per_kwh;
@@ -654,7 +663,8 @@ class Assessor {
         use.add(*e);
       }
     }
-    const Footprint fp = footprint(f, use, r.details);
+    Use footprint_use;  // the footprint is reported, not scored: its inputs do not set the indicator's kind
+    const Footprint fp = footprint(f, footprint_use, r.details);
     r.details["footprint_kgco2e"] = {{"embodied", fp.embodied}, {"transport", fp.transport}, {"end_of_life", fp.end_of_life},
                                      {"operational_location_based", fp.operational_location},
                                      {"operational_market_based", fp.operational_market}};
@@ -665,16 +675,27 @@ class Assessor {
       if (r.details.contains("rated_it_power_w"))
         r.details["footprint_per_kw_it_kgco2e"] = total / (r.details["rated_it_power_w"].get<double>() / 1000);
     }
-    finish(r, use);
     const std::optional<double> ci_score = f.declared_any ? std::optional(curve(r.id, ci_op)) : std::nullopt;
+    // The facility's inputs (and any defaults among them) count only when the intensity part is scored.
+    if (ci_score) {
+      for (const auto& d : f.defaulted) r.notes.push_back("default used: " + d);
+      for (const auto& i : facility_use.inputs) use.inputs.push_back(i);
+      use.weakest = std::min(use.weakest, facility_use.weakest);
+      use.any = true;
+    } else {
+      r.notes.push_back("no PUE, grid factor or renewable share declared: the carbon intensity part is not scored");
+    }
+    finish(r, use);
     const std::optional<double> strategy =
         levels.empty() ? std::nullopt
                        : std::optional(p_.level_points * std::accumulate(levels.begin(), levels.end(), 0.0) /
                                        static_cast<double>(levels.size()));
     if (!ci_score && !strategy)
       return missing(r, "no facility figure (PUE, grid factor, renewable share) and no green strategy declared");
-    r.value = ci_op;
-    if (ci_score) r.details["ci_op_score"] = *ci_score;
+    if (ci_score) {
+      r.value = ci_op;
+      r.details["ci_op_score"] = *ci_score;
+    }
     if (strategy) r.details["strategy_score"] = *strategy;
     r.score = blend({{ci_score, p_.blend(r.id, "carbon_intensity")}, {strategy, p_.blend(r.id, "strategy")}});
     return r;
@@ -716,6 +737,8 @@ class Assessor {
     r.details["compute_delivered_pflops_h"] = delivered_pflops_h;
     r.details["cce_kg_per_pflops_h"] = cce;
     r.details["capacity_flops"] = capacity;
+    if (fp.weighted_lifetime_y > 0)
+      r.details["kg_per_pflops_capacity_per_year"] = carbon / (capacity / 1e15) / fp.weighted_lifetime_y;
     r.details["utilization"] = *u.value;
     r.value = cce / baseline;
     r.score = curve(r.id, *r.value);
@@ -755,10 +778,8 @@ class Assessor {
     const double c = static_cast<double>(sc) / n_sc, x = static_cast<double>(mo) / n_mo;
     r.details["scenario_coverage"] = c;
     r.details["access_mode_share"] = x;
-    const bool lists = ix_.get("access.reach") == nullptr ? (sc + mo > 0) : true;
-    r.score = blend({{reach, p_.blend(r.id, "reach")},
-                     {lists ? std::optional(100 * c) : std::nullopt, p_.blend(r.id, "scenarios")},
-                     {lists ? std::optional(100 * x) : std::nullopt, p_.blend(r.id, "access_modes")}});
+    // An access section declares its lists (an empty list is a declared 0); reach may be absent.
+    r.score = blend({{reach, p_.blend(r.id, "reach")}, {100 * c, p_.blend(r.id, "scenarios")}, {100 * x, p_.blend(r.id, "access_modes")}});
     r.value = r.score;
     r.unit = "points";
     return r;
@@ -860,6 +881,7 @@ class Assessor {
                   "mean min(1, (1 − HHI) ÷ scale), Q = mean share-weighted supplier quality");
     Use use;
     double m_sum = 0, d_sum = 0, q_sum = 0;
+    bool any_supplier = false;
     const auto& cats = v_.vocabulary("supply_chain_categories").items();
     for (const auto& c : cats) {
       double hhi = 0, share_sum = 0, q_weighted = 0;
@@ -869,6 +891,7 @@ class Assessor {
         const auto* share = ix_.get(pfx + ".share");
         if (!share) break;
         ++suppliers;
+        any_supplier = true;
         use.add(*share);
         const double s = share->quantity.si;
         hhi += s * s;
@@ -898,7 +921,7 @@ class Assessor {
       use.add(*e);
     }
     finish(r, use);
-    if (!use.any) return missing(r, "no supply chain declared");
+    if (!any_supplier) return missing(r, "no supplier declared in any category");
     const double n = static_cast<double>(cats.size());
     const double m = m_sum / n, d = d_sum / n, q = q_sum / n;
     r.details["multi_sourced_share"] = m;
@@ -921,14 +944,17 @@ class Assessor {
     finish(r, use);
     if (!use.any) return missing(r, "no openness section declared");
     const double applicable = static_cast<double>(v_.vocabulary("standards").items().size() - not_applicable);
-    const double sv = applicable > 0 ? static_cast<double>(s) / applicable : 0;
+    std::optional<double> sv;
+    if (applicable > 0) sv = static_cast<double>(s) / applicable;
     const double ov = static_cast<double>(o) / static_cast<double>(v_.vocabulary("platform_features").items().size());
     r.details["standards_conformed"] = conforms;
     r.details["standards_not_applicable"] = na;
     r.details["features"] = features;
-    r.details["standards_share"] = sv;
+    if (sv) r.details["standards_share"] = sv.value();
+    else r.notes.push_back("every standard declared not applicable: the standards part is not scored");
     r.details["features_share"] = ov;
-    r.value = 100 * (p_.blend(r.id, "standards") * sv + p_.blend(r.id, "features") * ov);
+    r.value = blend({{sv ? std::optional(100 * *sv) : std::nullopt, p_.blend(r.id, "standards")},
+                     {std::optional(100 * ov), p_.blend(r.id, "features")}});
     r.unit = "points";
     r.score = r.value;
     return r;

@@ -103,9 +103,11 @@ LoadedResult load_result(const std::string& path) {
   if (!r.doc.is_object() || !r.doc.contains("schema_version") || !r.doc["schema_version"].is_string() || !r.doc.contains("evidence"))
     throw core::InputError(core::Location{path, 1, 1}, "", "expected an aicq result (an object with schema_version and evidence)");
   const std::string version = r.doc["schema_version"];
-  if (version.substr(0, version.find('.')) != std::string(kResultSchemaVersion).substr(0, 1))
+  const std::string ours(kResultSchemaVersion);
+  const std::string major = ours.substr(0, ours.find('.'));
+  if (version.substr(0, version.find('.')) != major)
     throw core::InputError(core::Location{path, 1, 1}, "schema_version",
-                           fmt::format("expected a result of schema {}.x, found {}", std::string(kResultSchemaVersion).substr(0, 1), version));
+                           fmt::format("expected a result of schema {}.x, found {}", major, version));
   // The evidence through the located reader, so that a hand-edited record is reported with its position.
   core::Diagnostics diags;
   declare::Reader reader(path, diags);

@@ -71,7 +71,10 @@ int run_compare(const CompareOptions& o, const GlobalOptions& g, Io io) {
   if (x.size() < 2)
     throw core::InputError(core::Location{"compare"}, "", fmt::format("expected at least two systems to rank, found {}", x.size()));
   std::vector<double> w = profile_weights;
-  std::string weight_source = fmt::format("profile '{}' ({})", profile.id, profile.dimension_weights.method);
+  std::string weight_source =
+      o.criteria == "dimensions"
+          ? fmt::format("profile '{}' ({})", profile.id, profile.dimension_weights.method)
+          : fmt::format("profile '{}' (dimension weight × indicator weight within it)", profile.id);
   if (o.weights == "entropy") {
     w = method::entropy_weights(x);
     weight_source = "entropy weights over the compared systems";

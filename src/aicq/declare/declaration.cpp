@@ -58,7 +58,8 @@ const std::vector<std::string> kTasks = {"inference", "training"};
 const std::vector<std::string> kReach = {"internal", "regional", "national"};
 const std::vector<std::string> kResults = {"pass", "partial", "fail"};
 const std::vector<std::string> kQuality = {"Q0", "Q1", "Q2", "Q3"};
-const std::vector<std::string> kUtilMetrics = {"sm_active", "gpu_util", "tensor_active", "cpu_busy", "it_load_rate"};
+const std::vector<std::string> kAcceleratorMetrics = {"sm_active", "gpu_util", "tensor_active"};
+const std::vector<std::string> kCpuMetrics = {"cpu_busy"};
 const std::vector<std::string> kUtilSources = {"store", "prometheus"};
 
 // A currency code as the unit table knows it.
@@ -384,8 +385,11 @@ class Parser {
     d_.carbon = out;
   }
 
-  std::optional<UtilizationFigure> util_figure(const Cursor& c, bool needs_metric) {
-    MapView m(r_, c, {"value", "metric", "window", "source"},
+  // A utilization figure; `metrics` lists what its `metric` may be (none: no metric field).
+  std::optional<UtilizationFigure> util_figure(const Cursor& c, const std::vector<std::string>& metrics) {
+    const bool needs_metric = !metrics.empty();
+    MapView m(r_, c, needs_metric ? std::initializer_list<std::string_view>{"value", "metric", "window", "source"}
+                                  : std::initializer_list<std::string_view>{"value", "window", "source"},
               needs_metric ? std::initializer_list<std::string_view>{"value", "metric", "window"}
                            : std::initializer_list<std::string_view>{"value", "window"});
     if (!m.valid()) return std::nullopt;
@@ -393,7 +397,7 @@ class Parser {
     std::optional<Fact> v;
     std::optional<Window> w;
     if (auto x = m.get("value")) v = read_share(r_, *x);
-    if (auto x = m.get("metric")) f.metric = read_enum(r_, *x, kUtilMetrics, "a utilization metric").value_or("");
+    if (auto x = m.get("metric")) f.metric = read_enum(r_, *x, metrics, "a utilization metric").value_or("");
     if (auto x = m.get("window")) w = window(*x);
     f.source = str(m, "source");
     if (!v || !w) return std::nullopt;
@@ -406,9 +410,9 @@ class Parser {
     MapView m(r_, c, {"it_load_rate", "accelerator", "cpu", "source"});
     if (!m.valid()) return;
     Utilization u;
-    if (auto v = m.get("it_load_rate")) u.it_load_rate = util_figure(*v, false);
-    if (auto v = m.get("accelerator")) u.accelerator = util_figure(*v, true);
-    if (auto v = m.get("cpu")) u.cpu = util_figure(*v, true);
+    if (auto v = m.get("it_load_rate")) u.it_load_rate = util_figure(*v, {});
+    if (auto v = m.get("accelerator")) u.accelerator = util_figure(*v, kAcceleratorMetrics);
+    if (auto v = m.get("cpu")) u.cpu = util_figure(*v, kCpuMetrics);
     if (auto v = m.get("source")) {
       MapView s(r_, *v, {"kind", "url", "gpu_metric", "cpu_metric", "since"}, {"kind"});
       if (s.valid()) {
