@@ -577,3 +577,29 @@ TEST(Assess, EdgeCasesAreMissingNotZero) {
   EXPECT_NEAR(*b.indicator("sus.openness").score, 40.0, 1e-9);
   EXPECT_FALSE(b.indicator("sus.openness").details.contains("standards_share"));
 }
+
+TEST(Assess, PricePerMillionTokens) {
+  // Own offer: 8 H100 for 280 CNY/h → 35 CNY per device-hour; a model on 8 devices at 24,525 tokens/s:
+  // 280 CNY/h ÷ (24,525 × 3600 / 1e6 = 88.29 million tokens per hour) = 3.1714 CNY per million tokens.
+  const std::string site = R"(schema_version: 1
+currency: CNY
+system: {name: t}
+inventory:
+  - {id: gpu, kind: server, count: 1, rated_power: "10.2 kW", accelerators: {model: nvidia-h100-sxm5-80gb, count: 8}}
+models:
+  - {name: llm, task: inference, group: gpu, devices: 8, precision: fp8, throughput: "24525 tokens/s",
+     flop_per_token: "140 GFLOP", accuracy: 0.44, reference_accuracy: 0.44}
+pricing:
+  own:
+    - {name: node, resource: {model: nvidia-h100-sxm5-80gb, count: 8}, price: "280 CNY/h"}
+  market:
+    - {name: m, resource: {model: nvidia-h100-sxm5-80gb, count: 8}, price: "300 CNY/h", source: s}
+)";
+  const auto held = assessed(site);
+  const auto& i = held.indicator("acc.inclusiveness");
+  ASSERT_TRUE(i.details.contains("price_per_million_tokens"));
+  EXPECT_NEAR(i.details["price_per_million_tokens"][0]["value"].get<double>(), 280.0 / (24525.0 * 3600 / 1e6), 1e-9);
+  EXPECT_EQ(i.details["price_per_million_tokens"][0]["currency"], "CNY");
+  // PA = 300/280 per PFLOPS·h (both 8 × 67 TFLOPS) = 1.0714
+  EXPECT_NEAR(*i.value, 300.0 / 280.0, 1e-12);
+}

@@ -832,6 +832,30 @@ class Assessor {
         if (w.valid) e.push_back(w.efficiency);
       if (!e.empty()) r.details["own_median_price_per_effective_pflops_h"] = median(own) / geomean(e);
     }
+    // Price per million tokens of each model with a token throughput, at the own offers' median price per
+    // device-hour (reported, not scored).
+    std::vector<double> per_device_hour;
+    for (const auto& pfx : ix_.prefixes_of(".price")) {
+      if (!pfx.starts_with("pricing.own[")) continue;
+      const auto *price = ix_.get(pfx + ".price"), *devices = ix_.get(pfx + ".devices");
+      if (!price || !devices || devices->quantity.si <= 0) continue;
+      double per_hour = price->quantity.si * kHour;
+      if (!currency.empty() && price->quantity.currency != currency) {
+        const auto* rate = ix_.get("exchange_rate." + price->quantity.currency);
+        if (!rate) continue;
+        per_hour *= rate->quantity.si;
+      }
+      per_device_hour.push_back(per_hour / devices->quantity.si);
+    }
+    if (!per_device_hour.empty()) {
+      for (const auto& pfx : ix_.prefixes_of(".throughput")) {
+        const auto *t = ix_.get(pfx + ".throughput"), *d = ix_.get(pfx + ".devices");
+        if (!t || !d || t->quantity.dim != core::dim::token_rate() || t->quantity.si <= 0) continue;
+        const double cost_per_hour = median(per_device_hour) * d->quantity.si;
+        r.details["price_per_million_tokens"].push_back(
+            {{"metric", pfx}, {"name", t->note}, {"value", cost_per_hour / (t->quantity.si * kHour / 1e6)}, {"currency", currency}});
+      }
+    }
     json billing = json::array();
     const std::size_t nb = count_present("pricing.billing.", "billing_options", use, billing);
     const bool billing_declared = nb > 0;
