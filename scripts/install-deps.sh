@@ -13,6 +13,7 @@ packages=(
   libfmt-dev           # formatting
   libssl-dev           # SHA-256 fingerprints and Ed25519 signatures
   libsqlite3-dev       # the store: result history
+  chromium             # browser tests of the HTML report (driven by playwright-core)
   libgtest-dev libgmock-dev  # tests through ctest
 )
 
