@@ -603,3 +603,31 @@ pricing:
   // PA = 300/280 per PFLOPS·h (both 8 × 67 TFLOPS) = 1.0714
   EXPECT_NEAR(*i.value, 300.0 / 280.0, 1e-12);
 }
+
+TEST(AssessCli, AnotherProfileChangesCurvesWeightsAndBandsWithoutRebuild) {
+  std::ifstream in(std::string(AICQ_SOURCE_DIR) + "/data/profiles/default.yaml");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string text = ss.str();
+  // Only the carbon dimension counts, and L5 starts at 50.
+  const std::string weights = "dimensions: {ce: 1, ie: 1, co2: 1, acc: 1, sus: 1}";
+  text.replace(text.find(weights), weights.size(), "dimensions: {ce: 0, ie: 0, co2: 1, acc: 0, sus: 0}");
+  for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{
+           {"L5, min: 90", "L5, min: 50"}, {"L4, min: 80", "L4, min: 40"}, {"L3, min: 70", "L3, min: 30"}, {"L2, min: 60", "L2, min: 20"}})
+    text.replace(text.find(from), from.size(), to);
+  const fs::path prof = temp_dir() / "carbon-only.yaml";
+  std::ofstream(prof) << text;
+  const std::string out = (temp_dir() / "carbon-only.json").string();
+  const auto o = run({"assess", std::string(AICQ_SOURCE_DIR) + "/examples/cpu-datacenter.yaml", "--profile", prof.string(),
+                      "-o", out, "--lang", "en"});
+  ASSERT_EQ(o.rc, 0) << o.err;
+  std::ifstream rin(out);
+  const auto r = nlohmann::json::parse(rin);
+  // overall = the co2 dimension score alone; weights of 0 still count for coverage as nothing (full coverage)
+  EXPECT_DOUBLE_EQ(r["overall"]["score"].get<double>(), r["dimensions"]["co2"]["score"].get<double>());
+  EXPECT_EQ(r["overall"]["grade"], "L5");  // co2 = 50.0 ≥ 50 (the default bands would give L1)
+  EXPECT_NE(r["profile"]["sha256"], profile().sha256);
+  // rescore with the default profile reports the profile difference; with the same profile, none.
+  EXPECT_EQ(run({"rescore", out}).rc, 3);
+  EXPECT_EQ(run({"rescore", out, "--profile", prof.string()}).rc, 0);
+}
