@@ -1,6 +1,9 @@
-// aicq assess SITE.yaml [-o result.json] [--profile FILE] [--lang zh|en]: the five-dimension assessment.
+// aicq assess SITE.yaml [-o result.json] [--profile FILE] [--lang zh|en] [--db FILE]: the five-dimension assessment,
+// recorded in the store.
+#include <filesystem>
 #include <fmt/format.h>
 #include <fstream>
+#include <optional>
 #include <ostream>
 #include <sstream>
 
@@ -11,13 +14,14 @@
 #include "aicq/core/canonical_json.hpp"
 #include "aicq/core/hash.hpp"
 #include "aicq/report/terminal.hpp"
+#include "aicq/store/store.hpp"
 
 namespace aicq::cli {
 
 namespace {
 
 struct AssessOptions {
-  std::string site, output, profile, lang;
+  std::string site, output, profile, lang, db;
   std::vector<std::string> argv;
 };
 
@@ -30,6 +34,15 @@ std::string file_sha256(const std::string& path) {
 
 int run_assess(const AssessOptions& o, const GlobalOptions& g, Io io) {
   const report::Lang lang = o.lang.empty() ? report::lang_from_env() : report::parse_lang(o.lang);
+  // The store is opened first, so that a --db that cannot be a store is reported (exit 2) before any work;
+  // a failure while working with it never costs the result: it is written first, the failure reported after.
+  std::optional<store::Store> db;
+  std::string store_error;
+  try {
+    db = store::Store::open(o.db);
+  } catch (const core::WorkError& e) {
+    store_error = e.what();
+  }
   const data::DataSource src(g.data_dir);
   const catalog::Catalogs cat = catalog::Catalogs::load(src);
   const assess::Profile profile = assess::load_profile(o.profile, src);
@@ -53,6 +66,21 @@ int run_assess(const AssessOptions& o, const GlobalOptions& g, Io io) {
   io.out << report::summary(result, lang);
   if (!o.output.empty()) io.out << fmt::format("result: {}\n", o.output);
   else io.out << "(write the result with -o FILE)\n";
+  std::int64_t id = 0;
+  if (db) {
+    try {
+      id = db->record(result, o.output.empty() ? std::string() : std::filesystem::absolute(o.output).string());
+    } catch (const std::exception& e) {
+      store_error = e.what();
+    }
+  }
+  if (!store_error.empty()) {
+    io.err << fmt::format("aicq: warning: the result was not recorded in the store: {}\n", store_error);
+    if (!o.output.empty()) io.err << fmt::format("aicq: the result file was written: {}\n", o.output);
+    else io.err << "aicq: the result was not written to a file either (no -o FILE)\n";
+    return kWorkFailure;
+  }
+  io.out << fmt::format("recorded: result {} in {} (aicq show {})\n", id, db->path(), id);
   return kOk;
 }
 
@@ -64,6 +92,7 @@ Action add_assess(CLI::App& app, const GlobalOptions& g) {
   app.add_option("-o", o->output, "result file");
   app.add_option("--profile", o->profile, "profile file");
   app.add_option("--lang", o->lang, "zh or en")->check(CLI::IsMember({"zh", "en"}));
+  app.add_option("--db", o->db, "store file");
   return [o, &g](Io io) {
     o->argv = {"aicq", "assess", o->site};
     return run_assess(*o, g, io);
