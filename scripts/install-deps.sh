@@ -15,6 +15,7 @@ packages=(
   libsqlite3-dev       # the store: result history
   chromium             # browser tests of the HTML report (driven by playwright-core)
   libgtest-dev libgmock-dev  # tests through ctest
+  fio                  # a test runs Debian's fio for its current JSON schema (fio importer)
 )
 
 missing=()

@@ -634,3 +634,81 @@ TEST(AssessCli, AnotherProfileChangesCurvesWeightsAndBandsWithoutRebuild) {
   EXPECT_EQ(run({"rescore", out}).rc, 3);
   EXPECT_EQ(run({"rescore", out, "--profile", prof.string()}).rc, 0);
 }
+
+namespace {
+
+// A site whose HPL figure comes from the HPL.out it references, copied next to it. A failed residual check
+// leaves no "best" run, so that site refers to the run itself.
+fs::path hpl_site(const std::string& name, bool failed_residual) {
+  const fs::path dir = temp_dir() / name;
+  fs::create_directories(dir);
+  std::ifstream in(std::string(AICQ_SOURCE_DIR) + "/tests/fixtures/hpcc/pkb_hpl_section_extracted_from_hpcc-sample.txt");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string text = ss.str();
+  if (failed_residual) text.replace(text.find("PASSED"), 6, "FAILED");
+  std::ofstream(dir / "HPL.out") << text;
+  std::ofstream(dir / "site.yaml") << "schema_version: 1\nsystem: {name: HPL site}\ninventory:\n"
+                                      "  - {id: cpu, kind: server, count: 1, rated_power: \"1 kW\", cpus: {model: amd-epyc-9654, count: 2}}\n"
+                                      "workloads:\n"
+                                      "  - {name: hpl, group: cpu, devices: 2, precision: fp64, rate: {evidence: " +
+                                          std::string(failed_residual ? "'hpl.run[0].achieved'" : "hpl.best.achieved") + "}}\n"
+                                      "evidence:\n  - {import: hpl, path: HPL.out}\n";
+  return dir / "site.yaml";
+}
+
+}  // namespace
+
+TEST(AssessImport, AWorkloadTakesItsRateFromAnImportedHplRun) {
+  const fs::path site = hpl_site("hpl-ok", false);
+  const std::string out = (site.parent_path() / "r.json").string();
+  const auto o = run({"assess", site.string(), "-o", out, "--db", (site.parent_path() / "db").string()});
+  ASSERT_EQ(o.rc, 0) << o.err;
+  std::ifstream in(out);
+  const auto r = nlohmann::json::parse(in);
+  const auto& m = r["indicators"]["ce.measured"];
+  // HPL.out line 47: 3.318e+01 Gflops on 2 × EPYC 9654 (3.6864 TFLOPS FP64 each):
+  // e = 33.18e9 / 7.3728e12 = 0.0045003; curve 0→0, 0.10→30: 0.0045003 × 300 = 1.35
+  EXPECT_NEAR(m["value"].get<double>(), 33.18e9 / 7.3728e12, 1e-12);
+  EXPECT_NEAR(m["score"].get<double>(), 33.18e9 / 7.3728e12 * 300, 1e-9);
+  // The achieved rate is imported evidence, with its file, line and SHA-256.
+  bool found = false;
+  for (const auto& e : r["evidence"])
+    if (e["metric"] == "workloads[0].achieved") {
+      found = true;
+      EXPECT_EQ(e["kind"], "imported");
+      EXPECT_EQ(e["source"]["line"], 47);
+      EXPECT_EQ(e["source"]["sha256"].get<std::string>().size(), 64u);
+    }
+  EXPECT_TRUE(found);
+  EXPECT_EQ(run({"rescore", out}).rc, 0);
+}
+
+TEST(AssessImport, AnInvalidRunIsKeptAndNotScored) {
+  const fs::path site = hpl_site("hpl-failed", true);
+  const std::string out = (site.parent_path() / "r.json").string();
+  ASSERT_EQ(run({"assess", site.string(), "-o", out, "--db", (site.parent_path() / "db").string()}).rc, 0);
+  std::ifstream in(out);
+  const auto r = nlohmann::json::parse(in);
+  const auto& m = r["indicators"]["ce.measured"];
+  EXPECT_EQ(m["status"], "missing");
+  EXPECT_EQ(m["reason"], "no valid workload");
+  EXPECT_NE(m["notes"][0].get<std::string>().find("invalid by its own verdict"), std::string::npos) << m.dump();
+  EXPECT_FALSE(m["details"]["workloads"][0]["valid"].get<bool>());
+}
+
+TEST(AssessImport, AnUnknownReferenceIsLocatedWithASuggestion) {
+  const fs::path site = hpl_site("hpl-typo", false);
+  std::ifstream in(site);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string text = ss.str();
+  text.replace(text.find("hpl.best.achieved"), 17, "hpl.best.achived");
+  std::ofstream(site) << text;
+  const auto o = run({"assess", site.string(), "--db", (site.parent_path() / "db").string()});
+  EXPECT_EQ(o.rc, 2);
+  EXPECT_NE(o.err.find(site.string() + ":6:75: workloads[0].rate.evidence: expected a metric of the declaration's evidence files or imports, "
+                                       "found 'hpl.best.achived'; did you mean 'hpl.best.achieved'?"),
+            std::string::npos)
+      << o.err;
+}

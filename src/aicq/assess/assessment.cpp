@@ -353,6 +353,11 @@ class Assessor {
       if (!a || !d || !pk || a->quantity.dim != core::dim::op_rate()) continue;
       auto w = evaluate(pfx, a->quantity.si, *d, *pk);
       w.name = a->note;
+      if (const auto* inv = ix_.get(pfx + ".invalid")) {
+        // The run's own format said invalid (MLPerf, HPL residual, STREAM validation, nccl-tests): kept, not scored.
+        w.valid = false;
+        w.why = "the run is invalid by its own verdict: " + inv->note;
+      }
       if (w.valid) {
         use.add(*a);
         use.add(*d);

@@ -25,7 +25,7 @@ const std::vector<Registered>& registry() {
                                             {"compare", &add_compare},   {"rescore", &add_rescore}, {"profile", &add_profile},
                                             {"report", &add_report},     {"history", &add_history}, {"show", &add_show},
                                             {"keygen", &add_keygen},     {"sign", &add_sign},       {"verify", &add_verify},
-                                            {"units", &add_units}};
+                                            {"import", &add_import},     {"units", &add_units}};
   return r;
 }
 

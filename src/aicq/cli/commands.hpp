@@ -25,5 +25,6 @@ Action add_show(CLI::App& app, const GlobalOptions& g);
 Action add_keygen(CLI::App& app, const GlobalOptions& g);
 Action add_sign(CLI::App& app, const GlobalOptions& g);
 Action add_verify(CLI::App& app, const GlobalOptions& g);
+Action add_import(CLI::App& app, const GlobalOptions& g);
 
 }  // namespace aicq::cli

@@ -473,8 +473,16 @@ class Parser {
       wl.placement = placement(m);
       wl.source = str(m, "source");
       wl.evidence = str(m, "evidence");
-      if (auto v = m.get("rate")) wl.rate = rate(*v, {dim::op_rate(), dim::sample_rate(), dim::token_rate(), dim::query_rate()},
-                                               "'1.2 PFLOPS', '25000 tokens/s' or '700000 samples/s'");
+      if (auto v = m.get("rate"); v && v->node.IsMap()) {
+        MapView rm(r_, *v, {"evidence"}, {"evidence"});
+        if (auto e = rm.get("evidence")) {
+          wl.rate_ref = read_string(r_, *e).value_or("");
+          wl.rate_ref_at = e->at;
+        }
+      } else if (v) {
+        wl.rate = rate(*v, {dim::op_rate(), dim::sample_rate(), dim::token_rate(), dim::query_rate()},
+                       "'1.2 PFLOPS', '25000 tokens/s', '700000 samples/s' or {evidence: METRIC}");
+      }
       if (auto v = m.get("flop_per_unit")) wl.flop_per_unit = flop_count(*v, wl.rate);
       if (wl.rate && wl.rate->quantity.dim != dim::op_rate() && !m.has("flop_per_unit"))
         r_.error(w, fmt::format("workload '{}': a rate in {} needs 'flop_per_unit' (FLOP per unit of work) to count "
@@ -870,6 +878,55 @@ Declaration load_declaration(const std::string& path, const catalog::Catalogs& c
   std::ostringstream ss;
   ss << in.rdbuf();
   return parse_declaration(ss.str(), path, catalogs);
+}
+
+}  // namespace aicq::declare
+
+namespace aicq::declare {
+
+void resolve_references(Declaration& d) {
+  std::map<std::string, std::pair<const core::Evidence*, const EvidenceRef*>> by_metric;
+  for (const auto& ref : d.evidence)
+    for (const auto& e : ref.records) by_metric.emplace(e.metric, std::pair{&e, &ref});
+  std::vector<core::Diagnostic> problems;
+  for (std::size_t i = 0; i < d.workloads.size(); ++i) {
+    auto& w = d.workloads[i];
+    const std::string path = fmt::format("workloads[{}].rate.evidence", i);
+    if (w.rate_ref.empty()) continue;
+    auto it = by_metric.find(w.rate_ref);
+    if (it == by_metric.end()) {
+      std::vector<std::string> names;
+      for (const auto& [m, _] : by_metric) names.push_back(m);
+      problems.push_back({w.rate_ref_at, path,
+                          fmt::format("expected a metric of the declaration's evidence files or imports, found '{}'{}{}", w.rate_ref,
+                                      did_you_mean(w.rate_ref, names),
+                                      names.empty() ? " (the declaration references no evidence)" : "")});
+      continue;
+    }
+    const core::Evidence& e = *it->second.first;
+    const auto dim_ok = e.quantity.dim == dim::op_rate() || e.quantity.dim == dim::sample_rate() ||
+                        e.quantity.dim == dim::token_rate() || e.quantity.dim == dim::query_rate();
+    if (!dim_ok) {
+      problems.push_back({w.rate_ref_at, path,
+                          fmt::format("expected '{}' to be a rate (FLOP/s, samples/s, tokens/s or queries/s), found {}", w.rate_ref,
+                                      core::dimension_name(e.quantity.dim))});
+      continue;
+    }
+    if (e.quantity.dim != dim::op_rate() && !w.flop_per_unit) {
+      problems.push_back({w.at, "",
+                          fmt::format("workload '{}': the rate '{}' is in {} and needs 'flop_per_unit' to count as compute", w.name,
+                                      w.rate_ref, e.quantity.canonical_unit())});
+      continue;
+    }
+    if (e.quantity.dim == dim::op_rate() && w.flop_per_unit) {
+      problems.push_back({w.at, "", fmt::format("workload '{}': expected no flop_per_unit with a rate in FLOPS ('{}')", w.name, w.rate_ref)});
+      continue;
+    }
+    w.rate = Fact{e.quantity, e.text.empty() ? e.quantity.to_string() : e.text, w.rate_ref_at};
+    w.rate_record = e;
+    w.invalid_reason = it->second.second->invalid_reason;
+  }
+  if (!problems.empty()) throw core::InputError(problems);
 }
 
 }  // namespace aicq::declare

@@ -130,6 +130,12 @@ struct Workload {
   std::string name, source, evidence;
   Placement placement;
   std::optional<Fact> rate;           // samples/s, tokens/s, queries/s or FLOP/s
+  /// `rate: {evidence: METRIC}`: the rate is a record of the declaration's evidence files or imports, resolved
+  /// by resolve_references(); then `rate` holds its value and `rate_record` the record itself (kind, source).
+  std::string rate_ref;
+  core::Location rate_ref_at;
+  std::optional<core::Evidence> rate_record;
+  std::string invalid_reason;  // the referenced run was invalid by its own format's verdict: kept, not scored
   std::optional<Fact> flop_per_unit;  // FLOP per unit of `rate`'s work
   /// Achieved FLOP/s: `rate` when it is FLOP/s, else rate × flop_per_unit.
   [[nodiscard]] std::optional<core::Quantity> achieved() const;
@@ -224,7 +230,8 @@ struct EvidenceRef {
   std::string import_kind;  // an importer name, or empty for an evidence JSON file
   std::string path;         // resolved against the declaration's folder
   core::Location at;
-  std::vector<core::Evidence> records;  // read from an evidence JSON file (kinds as the file states them)
+  std::vector<core::Evidence> records;  // read from the file, or by the importer (kinds as they state them)
+  std::string invalid_reason;            // the imported run's own verdict said invalid
 };
 
 struct Declaration {
@@ -264,6 +271,11 @@ Declaration load_declaration(const std::string& path, const catalog::Catalogs& c
 /// figures name their catalog entry and public reference; derived values (FLOP per token from a model's
 /// structure) name their formula.
 std::vector<core::Evidence> declared_evidence(const Declaration& d, const catalog::Catalogs& catalogs);
+
+/// Resolves `rate: {evidence: METRIC}` of workloads against the records of the declaration's evidence files
+/// and imports (fill EvidenceRef::records first). Throws core::InputError naming each reference that does not
+/// resolve, or resolves to a value that is not a rate, at its line and column.
+void resolve_references(Declaration& d);
 
 /// The records of the evidence JSON files the declaration references, in reference order.
 std::vector<core::Evidence> referenced_evidence(const Declaration& d);

@@ -169,8 +169,17 @@ class Emitter {
     for (std::size_t i = 0; i < d_.workloads.size(); ++i) {
       const auto& w = d_.workloads[i];
       const std::string p = fmt::format("workloads[{}]", i);
-      const std::string what = fmt::format("{} ({}, {})", w.name, w.placement.precision, w.source);
-      if (w.rate) fact(p + ".rate", *w.rate, std::nullopt, what);
+      const std::string what =
+          fmt::format("{} ({}{})", w.name, w.placement.precision, w.source.empty() ? "" : ", " + w.source);
+      if (w.rate_record) {
+        // The rate as its file states it: the imported record keeps its kind and source.
+        Evidence e = *w.rate_record;
+        e.note = fmt::format("{}; rate from {}", what, w.rate_ref);
+        e.metric = p + ".rate";
+        out_.push_back(std::move(e));
+      } else if (w.rate) {
+        fact(p + ".rate", *w.rate, std::nullopt, what);
+      }
       if (w.flop_per_unit) fact(p + ".flop_per_unit", *w.flop_per_unit, std::nullopt, what);
       if (auto a = w.achieved()) {
         Evidence e;
@@ -178,9 +187,17 @@ class Emitter {
         e.quantity = *a;
         e.text = a->to_string();
         e.source.at = w.at;
+        if (w.rate_record) {
+          e.kind = w.rate_record->kind;
+          e.source = w.rate_record->source;
+        }
         e.source.method = w.flop_per_unit ? "rate × flop_per_unit" : "rate";
         e.note = what;
         out_.push_back(std::move(e));
+      }
+      if (!w.invalid_reason.empty()) {
+        flag(p + ".invalid", 1, "invalid run", w.at);
+        out_.back().note = w.invalid_reason;
       }
       placement(p, w.placement, w.at);
     }
@@ -190,7 +207,8 @@ class Emitter {
     for (std::size_t i = 0; i < d_.models.size(); ++i) {
       const auto& m = d_.models[i];
       const std::string p = fmt::format("models[{}]", i);
-      const std::string what = fmt::format("{} ({} {}, {})", m.name, m.task, m.placement.precision, m.source);
+      const std::string what =
+          fmt::format("{} ({} {}{})", m.name, m.task, m.placement.precision, m.source.empty() ? "" : ", " + m.source);
       if (m.throughput) fact(p + ".throughput", *m.throughput, std::nullopt, what);
       if (m.accuracy) fact(p + ".accuracy", *m.accuracy, std::nullopt, m.accuracy_metric);
       if (m.reference_accuracy) fact(p + ".reference_accuracy", *m.reference_accuracy, std::nullopt, m.accuracy_metric);

@@ -184,7 +184,11 @@ std::string explanation(const json& r, const std::string& id, const json& curve,
       if (e.value("metric", std::string()) != m.get<std::string>()) continue;
       std::string where;
       const json& s = e.value("source", json::object());
-      if (s.contains("file")) where = fmt::format("{}:{}:{}", s["file"].get<std::string>(), s.value("line", 0), s.value("column", 0));
+      if (s.contains("file")) {
+        where = s["file"].get<std::string>();
+        if (s.value("line", 0) > 0) where += fmt::format(":{}", s.value("line", 0));
+        if (s.value("column", 0) > 0) where += fmt::format(":{}", s.value("column", 0));
+      }
       if (s.contains("catalog")) where += fmt::format(" catalog {}", s["catalog"].get<std::string>());
       if (s.contains("method")) where += fmt::format(" ({})", s["method"].get<std::string>());
       out << fmt::format("  {} {} = {}   {}\n", kind_badge(e.value("kind", std::string())), m.get<std::string>(),
