@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: install what is needed, build, run every test through ctest.
-# Stages: release build + all tests; then a debug build with AddressSanitizer + UndefinedBehaviorSanitizer
-# running the unit tests again. Exit 0 only if every test passed. Stage times are printed.
+# Stages: release build + all tests (unit, CLI, browser); a debug build with AddressSanitizer +
+# UndefinedBehaviorSanitizer running the unit and CLI tests again; the importers' libFuzzer targets (clang),
+# 20 s each. Exit 0 only if every test passed. Stage times are printed.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -29,9 +30,19 @@ cmake --build --preset debug --target aicq_unit_tests aicq
 mark "sanitizer build"
 
 stage "sanitizer tests"; t_stage=$(date +%s)
+# The browser tests ran against the release binary; the sanitizer pass is for the C++ code.
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  ctest --preset debug
+  ctest --preset debug -E '^browser\.'
 mark "sanitizer tests"
+
+stage "fuzz build (clang, libFuzzer + ASan + UBSan)"; t_stage=$(date +%s)
+cmake --preset fuzz >/dev/null
+cmake --build --preset fuzz
+mark "fuzz build"
+
+stage "fuzzing the importers (20 s each, seeded with tests/fixtures)"; t_stage=$(date +%s)
+ctest --preset fuzz
+mark "fuzzing"
 
 echo
 echo "== stage times"

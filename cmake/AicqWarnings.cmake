@@ -12,6 +12,10 @@ endif()
 if(AICQ_WERROR)
   target_compile_options(aicq_settings INTERFACE -Werror)
 endif()
+if(AICQ_ENABLE_FUZZ)
+  # Coverage instrumentation for libFuzzer in every project library; the fuzz executables link the runtime.
+  target_compile_options(aicq_settings INTERFACE -fsanitize=fuzzer-no-link)
+endif()
 if(AICQ_SANITIZE)
   target_compile_options(aicq_settings INTERFACE -fsanitize=address,undefined -fno-omit-frame-pointer
     -fno-sanitize-recover=undefined)

@@ -15,6 +15,8 @@ packages=(
   libsqlite3-dev       # the store: result history
   chromium             # browser tests of the HTML report (driven by playwright-core)
   libgtest-dev libgmock-dev  # tests through ctest
+  clang libclang-rt-14-dev   # libFuzzer targets of the importers (tests/fuzz)
+  fonts-wqy-microhei   # a CJK font, so that Chinese reports render in the browser tests
   fio                  # a test runs Debian's fio for its current JSON schema (fio importer)
 )
 

@@ -429,7 +429,7 @@ TEST(ImportMlperf, RandomBytesEmptyAndWrongFormatFiles) {
   for (auto& c : bytes) c = static_cast<char>(rng() & 0xFF);
   spit(d.path / "random.bin", bytes);
   spit(d.path / "empty.txt", "");
-  // An HPL.out given to mlperf (the head of a real HPL 2.3 output).
+  // An HPL.out given to mlperf (its usual first lines, written here).
   spit(d.path / "HPL.out",
        "================================================================================\n"
        "HPLinpack 2.3  --  High-Performance Linpack benchmark  --   December 2, 2018\n"
