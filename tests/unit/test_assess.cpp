@@ -712,3 +712,20 @@ TEST(AssessImport, AnUnknownReferenceIsLocatedWithASuggestion) {
             std::string::npos)
       << o.err;
 }
+
+TEST(AssessImport, RescoreVerifySourcesHashesTheImportedFilesAgain) {
+  const fs::path site = hpl_site("hpl-verify", false);
+  const std::string out = (site.parent_path() / "r.json").string();
+  ASSERT_EQ(run({"assess", site.string(), "-o", out, "--db", (site.parent_path() / "db").string()}).rc, 0);
+  const auto ok = run({"rescore", out, "--verify-sources"});
+  EXPECT_EQ(ok.rc, 0) << ok.out;
+  EXPECT_NE(ok.out.find("sources of"), std::string::npos);
+  // One byte of the HPL output changes: the scores still follow from the embedded evidence, but the source
+  // no longer matches what was imported.
+  std::ofstream(site.parent_path() / "HPL.out", std::ios::app) << " ";
+  const auto changed = run({"rescore", out, "--verify-sources"});
+  EXPECT_EQ(changed.rc, 3);
+  EXPECT_NE(changed.out.find("HPL.out: sha256"), std::string::npos) << changed.out;
+  EXPECT_NE(changed.out.find("the file changed since it was imported"), std::string::npos);
+  EXPECT_EQ(run({"rescore", out}).rc, 0);  // without the flag, only the evidence is checked
+}

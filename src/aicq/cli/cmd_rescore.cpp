@@ -1,9 +1,12 @@
-// aicq rescore RESULT [--profile FILE]: recompute a result from its own evidence; exit 3 on any difference.
+// aicq rescore RESULT [--profile FILE] [--verify-sources]: recompute a result from its own evidence; exit 3 on
+// any difference. With --verify-sources, the files the evidence was imported from are hashed again.
 #include <fmt/format.h>
+#include <map>
 #include <ostream>
 
 #include "aicq/assess/result.hpp"
 #include "aicq/cli/commands.hpp"
+#include "aicq/ingest/importer.hpp"
 
 namespace aicq::cli {
 
@@ -11,7 +14,27 @@ namespace {
 
 struct RescoreOptions {
   std::string result, profile;
+  bool verify_sources = false;
 };
+
+// Every file named with a SHA-256 in the evidence, hashed again: a changed or missing file is a difference.
+std::vector<std::string> source_differences(const std::vector<core::Evidence>& evidence) {
+  std::map<std::string, std::string> files;  // path → recorded SHA-256 (first seen)
+  for (const auto& e : evidence)
+    if (!e.source.sha256.empty() && !e.source.at.file.empty()) files.emplace(e.source.at.file, e.source.sha256);
+  std::vector<std::string> out;
+  for (const auto& [path, recorded] : files) {
+    std::string now;
+    try {
+      now = ingest::file_sha256(path);
+    } catch (const core::InputError&) {
+      out.push_back(fmt::format("source {}: sha256 {} → (the file cannot be read)", path, recorded));
+      continue;
+    }
+    if (now != recorded) out.push_back(fmt::format("source {}: sha256 {} → {} (the file changed since it was imported)", path, recorded, now));
+  }
+  return out;
+}
 
 int run_rescore(const RescoreOptions& o, const GlobalOptions& g, Io io) {
   const data::DataSource src(g.data_dir);
@@ -34,9 +57,16 @@ int run_rescore(const RescoreOptions& o, const GlobalOptions& g, Io io) {
                                 assess::vocabularies_sha256(cat)));
   const auto d = assess::json_differences(stored, recomputed);
   diffs.insert(diffs.end(), d.begin(), d.end());
+  std::size_t sources = 0;
+  if (o.verify_sources) {
+    const auto s = source_differences(r.evidence);
+    diffs.insert(diffs.end(), s.begin(), s.end());
+    for (const auto& e : r.evidence) sources += e.source.sha256.empty() ? 0u : 1u;
+  }
   if (diffs.empty()) {
-    io.out << fmt::format("{}: no differences ({} evidence records, {} indicators recomputed)\n", o.result,
-                          r.evidence.size(), a.indicators.size());
+    io.out << fmt::format("{}: no differences ({} evidence records, {} indicators recomputed{})\n", o.result,
+                          r.evidence.size(), a.indicators.size(),
+                          o.verify_sources ? fmt::format(", sources of {} imported records hashed again", sources) : "");
     return kOk;
   }
   io.out << fmt::format("{}: {} difference{} between the stored result and its recomputation (stored → recomputed):\n",
@@ -51,6 +81,7 @@ Action add_rescore(CLI::App& app, const GlobalOptions& g) {
   auto o = std::make_shared<RescoreOptions>();
   app.add_option("result", o->result, "result file")->required();
   app.add_option("--profile", o->profile, "profile file");
+  app.add_flag("--verify-sources", o->verify_sources, "hash imported files again");
   return [o, &g](Io io) { return run_rescore(*o, g, io); };
 }
 
