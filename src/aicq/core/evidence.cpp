@@ -54,10 +54,8 @@ nlohmann::json to_json(const Source& s) {
 
 Evidence normalised(const Evidence& e) {
   Evidence out = e;
-  const std::string unit = e.quantity.canonical_unit();
-  const double factor = unit.empty() ? 1.0 : parse_unit(unit).factor;
   // The JSON number is the shortest round-trip text of canonical_value(): the double itself.
-  out.quantity.si = e.quantity.canonical_value() * factor;
+  out.quantity.si = quantity_in(e.quantity.canonical_value(), e.quantity.canonical_unit()).si;
   return out;
 }
 

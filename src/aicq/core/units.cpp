@@ -407,6 +407,19 @@ std::string dimension_name(const Dimension& d) {
 
 Unit parse_unit(std::string_view text) { return UnitParser(text).parse(); }
 
+Quantity quantity_in(double value, std::string_view unit) {
+  Quantity q;
+  if (unit.empty()) {
+    q.si = value;
+    return q;
+  }
+  const Unit u = parse_unit(unit);
+  q.si = value * u.factor;
+  q.dim = u.dim;
+  q.currency = u.currency;
+  return q;
+}
+
 namespace {
 std::string_view trim(std::string_view s, std::size_t& lead) {
   lead = 0;

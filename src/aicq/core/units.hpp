@@ -111,6 +111,10 @@ struct Unit {
 /// Grammar: term (('/' | '*' | '·') term)*, term = symbol | '(' expr ')'. Throws UnitError.
 Unit parse_unit(std::string_view text);
 
+/// The quantity a value in a unit stands for: `value` × the unit's factor, with its dimension and currency
+/// (the inverse of canonical_value() / canonical_unit(); "" is a plain ratio). Throws UnitError.
+Quantity quantity_in(double value, std::string_view unit);
+
 /// Parse "NUMBER [UNIT]" (space optional: "500ms" and "10.2 kW" both read). A bare number is
 /// dimensionless. Throws UnitError (with the offset of the faulty part).
 Quantity parse_quantity(std::string_view text);

@@ -32,10 +32,7 @@ std::optional<core::Evidence> record(Reader& r, const Cursor& c) {
     } else if (value) {
       const std::string& unit = v->node.Scalar();
       try {
-        const core::Unit u = unit.empty() ? core::Unit{} : core::parse_unit(unit);
-        e.quantity.si = *value * u.factor;
-        e.quantity.dim = u.dim;
-        e.quantity.currency = u.currency;
+        e.quantity = core::quantity_in(*value, unit);
       } catch (const core::UnitError& err) {
         r.error(*v, fmt::format("expected a unit aicq reads, found '{}': {}", unit, err.what()));
         ok = false;

@@ -122,12 +122,7 @@ std::string num_html(double v, Lang l, int significant = 4) {
 std::string evidence_value(double v, const std::string& unit, Lang l) {
   if (unit.empty()) return format_number(v, l, 6);
   try {
-    const core::Unit u = core::parse_unit(unit);
-    core::Quantity q;
-    q.si = v * u.factor;
-    q.dim = u.dim;
-    q.currency = u.currency;
-    return q.to_string();
+    return core::quantity_in(v, unit).to_string();
   } catch (const core::UnitError&) {
     return format_number(v, l, 6) + " " + unit;
   }

@@ -82,12 +82,7 @@ std::string pad(const std::string& s, std::size_t w) {
 std::string evidence_value(double v, const std::string& unit) {
   if (unit.empty()) return num(v, 6);
   try {
-    const core::Unit u = core::parse_unit(unit);
-    core::Quantity q;
-    q.si = v * u.factor;
-    q.dim = u.dim;
-    q.currency = u.currency;
-    return q.to_string();
+    return core::quantity_in(v, unit).to_string();
   } catch (const core::UnitError&) {
     return fmt::format("{} {}", num(v, 6), unit);
   }
