@@ -4,6 +4,8 @@
 // a 200 MB stream) that must end in an InputError naming file and line, never a crash.
 #include <gtest/gtest.h>
 
+#include "support.hpp"
+
 #include <atomic>
 #include <csignal>
 #include <cstdlib>
@@ -115,13 +117,7 @@ std::string expect_input_error(F&& f, const std::string& file, int line = -1) {
   return "";
 }
 
-long vm_hwm_kb() {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
-  return -1;
-}
+using test::vm_hwm_kb;
 
 int line_count(const std::string& text) { return static_cast<int>(std::count(text.begin(), text.end(), '\n')); }
 

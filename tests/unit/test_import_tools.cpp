@@ -2,6 +2,8 @@
 // for the current JSON schema, hostile inputs, bounded memory, and `aicq import hpl` through the CLI.
 #include <gtest/gtest.h>
 
+#include "support.hpp"
+
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -87,13 +89,7 @@ void hostile(const std::string& kind, const std::string& path, bool must_fail) {
   }
 }
 
-long vm_hwm_kb() {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
-  return -1;
-}
+using test::vm_hwm_kb;
 
 }  // namespace
 

@@ -18,6 +18,7 @@
 #include "aicq/cli/cli.hpp"
 #include "aicq/core/canonical_json.hpp"
 #include "aicq/integrity/signature.hpp"
+#include "support.hpp"
 
 using namespace aicq;
 namespace fs = std::filesystem;
@@ -25,27 +26,10 @@ using nlohmann::json;
 
 namespace {
 
-struct Outcome {
-  int rc = 0;
-  std::string out, err;
-};
+using test::Outcome;
+using test::run;
 
-Outcome run(const std::vector<std::string>& args) {
-  std::vector<std::string> argv{"aicq"};
-  argv.insert(argv.end(), args.begin(), args.end());
-  std::ostringstream out, err;
-  Outcome o;
-  o.rc = cli::run(argv, cli::Io{out, err});
-  o.out = out.str();
-  o.err = err.str();
-  return o;
-}
-
-fs::path temp_dir() {
-  const fs::path d = fs::temp_directory_path() / ("aicq-integrity-" + std::to_string(::getpid()));
-  fs::create_directories(d);
-  return d;
-}
+fs::path temp_dir() { return test::scratch("integrity"); }
 
 // A fresh, empty folder for one test.
 fs::path fresh_dir(const std::string& name) {

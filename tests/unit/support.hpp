@@ -1,0 +1,49 @@
+// Helpers shared by the test files: running the command line in-process, scratch folders, peak memory.
+#pragma once
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "aicq/cli/cli.hpp"
+
+namespace aicq::test {
+
+struct Outcome {
+  int rc = 0;
+  std::string out, err;
+};
+
+/// `aicq ARGS…` in-process: exit code, standard output and standard error.
+inline Outcome run(const std::vector<std::string>& args) {
+  std::vector<std::string> argv{"aicq"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  std::ostringstream out, err;
+  Outcome o;
+  o.rc = cli::run(argv, cli::Io{out, err});
+  o.out = out.str();
+  o.err = err.str();
+  return o;
+}
+
+/// A scratch folder for this test process (`aicq-<name>-<pid>` under the system's temporary folder).
+inline std::filesystem::path scratch(const std::string& name) {
+  const auto d = std::filesystem::temp_directory_path() / ("aicq-" + name + "-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(d);
+  return d;
+}
+
+/// Peak resident memory of this process so far, in KiB (VmHWM), or -1 when unknown.
+inline long vm_hwm_kb() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
+  return -1;
+}
+
+}  // namespace aicq::test
