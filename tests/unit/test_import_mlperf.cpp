@@ -270,6 +270,30 @@ TEST(ImportMlperfPower, H200MaxQV41AverageWattsAndSamplesPerJoule) {
   EXPECT_FALSE(any_note(r, "do not add up"));  // Ch1+Ch2+Ch3 = total on every line
 }
 
+TEST(ImportMlperfPower, NvidiaSmiSeriesGivesUnofficialGpuOnlyFigures) {
+  // An nvidia-smi CSV (the PKB fixture's format: "index, power.draw [W], timestamp") over the H200 run's window
+  // 07-11-2024 23:36:17.787 … 23:47:10.390: 8 GPUs, 10 samples each at 23:40:00–23:40:09, GPU i at (500 + i) W;
+  // one sample before the window (9,999 W) and an [N/A] inside are left out.
+  // Average = Σ_i (500 + i) = 8 × 500 + 28 = 4,028 W; 556,234 samples/s ÷ 4,028 W = 138.0938 samples/J.
+  TempDir d("smi");
+  const fs::path csv = d.path / "power.csv";
+  {
+    std::ofstream out(csv);
+    out << "index, power.draw [W], timestamp\n0, 9999.00 W, 2024/07/11 23:30:00.000\n1, [N/A], 2024/07/11 23:40:00.500\n";
+    for (int k = 0; k < 10; ++k)
+      for (int i = 0; i < 8; ++i) out << i << ", " << 500 + i << ".00 W, 2024/07/11 23:40:0" << k << ".000\n";
+  }
+  const auto r = import("mlperf-power", {kH200 + "mlperf_log_detail.txt", csv.string(), kH200 + "mlperf_log_summary.txt"});
+  const auto& avg = get(r, "mlperf.Offline.power.average");
+  EXPECT_DOUBLE_EQ(avg.quantity.si, 4028.0);
+  EXPECT_EQ(avg.quality, core::PowerQuality::q1);
+  EXPECT_EQ(avg.note, "unofficial");
+  EXPECT_NEAR(get(r, "mlperf.Offline.power.samples_per_joule").quantity.si, 556234.0 / 4028.0, 1e-9);
+  EXPECT_TRUE(any_note(r, "GPU board power of 8 GPU(s) from nvidia-smi"));
+  // Both series at once is ambiguous: refused.
+  EXPECT_THROW(import("mlperf-power", {kH200 + "mlperf_log_detail.txt", kH200 + "spl.txt", csv.string()}), core::InputError);
+}
+
 TEST(ImportMlperfPower, DellA100V10SingleChannelFromARunFolder) {
   // By hand: 868 samples in 03-18-2021 21:29:31.830 < Time < 21:43:59.847, Watts sum 955,913.5 W →
   // 955,913.5 / 868 = 1,101.2828341014 W; 93,371.4 samples/s ÷ 1,101.2828341014 W = 84.784214471288 samples/J;

@@ -492,6 +492,7 @@ std::string benchmark_from_path(const std::string& path, const std::string& scen
 
 struct RunFiles {
   std::optional<std::string> summary, detail, spl;
+  std::optional<std::string> smi;  // an nvidia-smi --query-gpu CSV with power.draw and timestamp (GPU power only)
 };
 
 /// Folder: its mlperf_log_summary.txt / mlperf_log_detail.txt / spl.txt. Files: told apart by content.
@@ -525,6 +526,8 @@ RunFiles find_run_files(const std::vector<std::string>& paths, bool want_spl) {
     const std::string first = first_line(p);
     if (first.starts_with("Time,")) {
       put(f.spl, p, "analyzer log (spl.txt)");
+    } else if (want_spl && first.find("power.draw") != std::string::npos && first.find("timestamp") != std::string::npos) {
+      put(f.smi, p, "power series (nvidia-smi CSV)");
     } else if (first.starts_with(":::MLLOG")) {
       put(f.detail, p, "detail log");
     } else if (is_rule(first) || first == "MLPerf Results Summary") {
@@ -760,12 +763,79 @@ PowerWindow read_spl(const std::string& path, std::int64_t begin_us, std::int64_
   return w;
 }
 
+/// "YYYY/MM/DD HH:MM:SS[.fff]" (nvidia-smi's timestamp) → microseconds, or none.
+std::optional<std::int64_t> parse_smi_timestamp_us(std::string_view s) {
+  s = trim(s);
+  if (s.size() < 19 || s[4] != '/' || s[7] != '/') return std::nullopt;
+  // Same fields as LoadGen's form, in another order: rewrite to MM-DD-YYYY and reuse its parser.
+  std::string t = std::string(s.substr(5, 2)) + "-" + std::string(s.substr(8, 2)) + "-" + std::string(s.substr(0, 4)) +
+                  std::string(s.substr(10));
+  return parse_timestamp_us(t);
+}
+
+/// GPU board power from an nvidia-smi CSV (`--query-gpu=index,power.draw,timestamp --format=csv`): per GPU the
+/// mean of its samples inside the window, summed over the GPUs. Units are read from the header and the values
+/// ("[W]", "250.00 W"); "[N/A]" and "[Not Supported]" samples are skipped.
+PowerWindow read_smi_power(const std::string& path, std::int64_t begin_us, std::int64_t end_us, int& gpus) {
+  LineReader r(path);
+  PowerWindow w;
+  std::string line;
+  if (!r.next(line)) fail(path, 1, "expected an nvidia-smi CSV header with power.draw and timestamp, found an empty file");
+  std::vector<std::string> header;
+  for (auto f : split_commas(line)) header.emplace_back(trim(f));
+  auto column = [&](std::string_view prefix) -> std::optional<std::size_t> {
+    for (std::size_t i = 0; i < header.size(); ++i)
+      if (header[i].starts_with(prefix)) return i;
+    return std::nullopt;
+  };
+  const auto power_col = column("power.draw"), time_col = column("timestamp"), index_col = column("index");
+  if (!power_col || !time_col) fail(path, 1, "expected an nvidia-smi CSV header with power.draw and timestamp columns");
+  if (header[*power_col] != "power.draw [W]" && header[*power_col] != "power.draw")
+    fail(path, 1, fmt::format("expected power.draw in W ('power.draw [W]'), found '{}'", excerpt(header[*power_col])));
+  std::map<std::string, std::pair<long double, std::int64_t>> per_gpu;  // index → (sum W, samples) in the window
+  while (r.next(line)) {
+    if (trim(line).empty()) continue;
+    const auto f = split_commas(line);
+    if (f.size() != header.size())
+      fail(path, r.line_number(), fmt::format("expected {} comma-separated fields as in the header, found {} (truncated line?)", header.size(), f.size()));
+    ++w.analyzer_lines;
+    std::string_view v = trim(f[*power_col]);
+    if (v.starts_with("[")) continue;  // [N/A], [Not Supported]
+    if (v.ends_with(" W")) v.remove_suffix(2);
+    const double watts = number_at(v, path, r.line_number(), "power.draw in W");
+    const auto t = parse_smi_timestamp_us(f[*time_col]);
+    if (!t) fail(path, r.line_number(), fmt::format("expected a timestamp 'YYYY/MM/DD HH:MM:SS.fff', found '{}'", excerpt(f[*time_col])));
+    if (*t <= begin_us) w.before = true;
+    if (*t >= end_us) w.after = true;
+    if (*t > begin_us && *t < end_us) {
+      auto& g = per_gpu[index_col ? std::string(trim(f[*index_col])) : std::string("0")];
+      g.first += static_cast<long double>(watts);
+      ++g.second;
+      ++w.n;
+      if (w.first_line == 0) w.first_line = r.line_number();
+    }
+  }
+  if (w.analyzer_lines == 0) fail(path, r.line_number(), "expected nvidia-smi samples after the header, found none");
+  // The window's mean power: the sum over GPUs of each GPU's mean (GPUs may be sampled unevenly).
+  // Stored as sum = total × n so that the caller's sum ÷ n is the total, as for the analyzer's log.
+  long double total = 0;
+  for (const auto& [id, g] : per_gpu) total += g.first / static_cast<long double>(g.second);
+  w.sum = total * static_cast<long double>(w.n);
+  gpus = static_cast<int>(per_gpu.size());
+  w.sha256 = r.sha256();
+  return w;
+}
+
 Imported import_mlperf_power(const std::vector<std::string>& paths) {
   const RunFiles files = find_run_files(paths, true);
   const std::string where = paths.empty() ? std::string("mlperf-power") : paths.front();
   if (!files.detail)
     throw InputError(Location{where}, "", "expected the run's LoadGen detail log (mlperf_log_detail.txt: it holds power_begin/power_end), found none");
-  if (!files.spl) throw InputError(Location{where}, "", "expected the power analyzer's log (spl.txt), found none");
+  if (!files.spl && !files.smi)
+    throw InputError(Location{where}, "", "expected the power analyzer's log (spl.txt) or an nvidia-smi power CSV, found neither");
+  if (files.spl && files.smi)
+    throw InputError(Location{*files.smi}, "", fmt::format("expected one power series, found both {} and {}", *files.spl, *files.smi));
+  const bool from_smi = files.smi.has_value();
   std::vector<std::string> logs;
   if (files.summary) logs.push_back(*files.summary);
   logs.push_back(*files.detail);
@@ -777,9 +847,10 @@ Imported import_mlperf_power(const std::vector<std::string>& paths) {
   if (!b) fail(det.path, det.power_begin_line, fmt::format("expected power_begin as 'MM-DD-YYYY HH:MM:SS.fff', found '{}'", excerpt(*det.power_begin)));
   if (!e) fail(det.path, det.power_end_line, fmt::format("expected power_end as 'MM-DD-YYYY HH:MM:SS.fff', found '{}'", excerpt(*det.power_end)));
   if (*e <= *b) fail(det.path, det.power_end_line, fmt::format("expected power_end after power_begin ({}), found {}", *det.power_begin, *det.power_end));
-  const PowerWindow w = read_spl(*files.spl, *b, *e);
+  int gpus = 0;
+  const PowerWindow w = from_smi ? read_smi_power(*files.smi, *b, *e, gpus) : read_spl(*files.spl, *b, *e);
   if (w.n == 0)
-    fail(*files.spl, 0,
+    fail(from_smi ? *files.smi : *files.spl, 0,
          fmt::format("expected analyzer samples between power_begin {} and power_end {} ({}), found none: another run's spl.txt, or "
                      "clocks in different time zones?",
                      *det.power_begin, *det.power_end, det.path));
@@ -789,16 +860,22 @@ Imported import_mlperf_power(const std::vector<std::string>& paths) {
   out.tool_version = det.loadgen_version;
   out.verdict = run.out.verdict;
   out.notes = run.out.notes;
-  const bool official = out.verdict.state == Verdict::State::valid;
-  const core::PowerQuality quality = official ? core::PowerQuality::q3 : core::PowerQuality::q2;
-  if (!official)
+  // Only the analyzer's own log of a VALID run is an MLPerf power result (Q3: integrated wall meter). GPU board
+  // sensors cover the accelerators alone: Q1 (component sensors), never official.
+  const bool official = !from_smi && out.verdict.state == Verdict::State::valid;
+  const core::PowerQuality quality = from_smi ? core::PowerQuality::q1 : (official ? core::PowerQuality::q3 : core::PowerQuality::q2);
+  if (from_smi)
+    add_note(out.notes, fmt::format("unofficial: GPU board power of {} GPU(s) from nvidia-smi (Q1, accelerators only, not the whole "
+                                    "system); the efficiency figures are per joule of GPU energy",
+                                    gpus));
+  else if (!official)
     add_note(out.notes, "unofficial: the run is not a VALID LoadGen result, so its power figures are Q2, not MLPerf power results");
 
   const long double avg = w.sum / static_cast<long double>(w.n);
   const double avg_w = static_cast<double>(avg);
   const double window_s = static_cast<double>(*e - *b) / 1e6;
   const double energy_j = static_cast<double>(avg * static_cast<long double>(*e - *b) / 1e6L);
-  const std::string& spl = *files.spl;
+  const std::string& spl = from_smi ? *files.smi : *files.spl;
   const std::string p = run.prefix + "power.";
   auto rec = [&](const std::string& name, double si, core::Dimension dim, std::string text, const std::string& path, int line,
                  const std::string& sha, bool with_quality) {
@@ -807,11 +884,14 @@ Imported import_mlperf_power(const std::vector<std::string>& paths) {
     q.dim = dim;
     core::Evidence ev = imported(p + name, q, std::move(text), path, line, sha, out.tool, out.tool_version);
     if (with_quality) ev.quality = quality;
-    ev.source.method = "mean of the analyzer's total Watts over power_begin < t < power_end (Watts > 0), as the MLPerf submission checker";
+    ev.source.method = from_smi ? "sum over GPUs of each GPU's mean power.draw over power_begin < t < power_end (nvidia-smi)"
+                                : "mean of the analyzer's total Watts over power_begin < t < power_end (Watts > 0), as the MLPerf submission checker";
     if (!official) ev.note = "unofficial";
     out.evidence.push_back(std::move(ev));
   };
-  rec("average", avg_w, core::dim::power(), fmt::format("mean of {} analyzer samples", w.n), spl, w.first_line, w.sha256, true);
+  rec("average", avg_w, core::dim::power(),
+      from_smi ? fmt::format("sum of {} GPUs' means, {} samples", gpus, w.n) : fmt::format("mean of {} analyzer samples", w.n), spl,
+      w.first_line, w.sha256, true);
   rec("window", window_s, core::dim::time(), fmt::format("{} … {}", *det.power_begin, *det.power_end), det.path, det.power_begin_line,
       det.sha256, false);
   rec("energy", energy_j, core::dim::energy(), "average power × window", spl, w.first_line, w.sha256, true);
@@ -845,9 +925,9 @@ Imported import_mlperf_power(const std::vector<std::string>& paths) {
   } else {
     add_note(out.notes, fmt::format("scenario {}: no efficiency rule known", run.scenario));
   }
-  add_note(out.notes, fmt::format("{} of {} analyzer samples fall in the window of {} s; power_begin/power_end and spl.txt read as one clock "
-                                  "(no timezone offsets applied)",
-                                  w.n, w.analyzer_lines, core::shortest(window_s)));
+  add_note(out.notes, fmt::format("{} of {} {} samples fall in the window of {} s; power_begin/power_end and the power series read as one "
+                                  "clock (no timezone offsets applied)",
+                                  w.n, w.analyzer_lines, from_smi ? "nvidia-smi" : "analyzer", core::shortest(window_s)));
   if (!w.before || !w.after) add_note(out.notes, "the analyzer log does not cover the whole window (samples missing at its start or end)");
   if (w.channel_mismatches > 0)
     add_note(out.notes, fmt::format("{} of {} analyzer lines have channel Watts that do not add up to the total", w.channel_mismatches, w.channel_lines));
@@ -1065,7 +1145,7 @@ void add_mlperf_importers(std::vector<Importer>& out) {
                  "MLPerf Inference run: a run folder (…/performance/run_1/) with mlperf_log_summary.txt and/or mlperf_log_detail.txt, or those files",
                  "ce.measured, ie.model_compute (throughput and latency per scenario)", import_mlperf});
   out.push_back({"mlperf-power",
-                 "MLPerf Inference power run: RUN_DIR [SPL_FILE], or the detail log and spl.txt (average W over power_begin…power_end)",
+                 "MLPerf Inference power run: RUN_DIR [SPL_FILE], or the detail log and spl.txt (average W over power_begin…power_end); or an nvidia-smi --query-gpu=index,power.draw,timestamp CSV instead of spl.txt (GPU power only, Q1, unofficial)",
                  "energy efficiency (samples per joule, energy per query), measured IT power", import_mlperf_power});
   out.push_back({"mlperf-training", "MLPerf Training result_*.txt files or their folder (:::MLLOG lines; rank prefixes and CRLF accepted)",
                  "ce.measured (time to train)", import_mlperf_training});
