@@ -713,3 +713,33 @@ TEST(AssessImport, RescoreVerifySourcesHashesTheImportedFilesAgain) {
   EXPECT_NE(changed.out.find("the file changed since it was imported"), std::string::npos);
   EXPECT_EQ(run({"rescore", out}).rc, 0);  // without the flag, only the evidence is checked
 }
+
+TEST(AssessImport, AModelTakesItsAccuracyFromAnImportedLmEvalScore) {
+  const fs::path dir = temp_dir() / "lm-eval";
+  fs::create_directories(dir);
+  fs::copy_file(std::string(AICQ_SOURCE_DIR) + "/tests/fixtures/lm_eval/lmeval_results_2025-01-21T00-40-03.356274.json",
+                dir / "results.json", fs::copy_options::overwrite_existing);
+  std::ofstream(dir / "site.yaml")
+      << "schema_version: 1\nsystem: {name: LM site}\ninventory:\n"
+         "  - {id: gpu, kind: server, count: 1, rated_power: \"10.2 kW\", accelerators: {model: nvidia-h100-sxm5-80gb, count: 8}}\n"
+         "models:\n"
+         "  - {name: m, task: inference, group: gpu, devices: 1, precision: bf16, throughput: \"1000 tokens/s\",\n"
+         "     flop_per_token: \"5 GFLOP\", accuracy: {evidence: lm_eval.mmlu_abstract_algebra.acc.none}, reference_accuracy: 0.40}\n"
+         "evidence:\n  - {import: lm-eval, path: results.json}\n";
+  const std::string out = (dir / "r.json").string();
+  const auto o = run({"assess", (dir / "site.yaml").string(), "-o", out, "--db", (dir / "db").string()});
+  ASSERT_EQ(o.rc, 0) << o.err;
+  std::ifstream in(out);
+  const auto r = nlohmann::json::parse(in);
+  const auto& m = r["indicators"]["ie.model_compute"];
+  // results.json line 5: acc 0.34 (MMLU abstract algebra); R = 0.34 / 0.40 = 0.85
+  // MFU = 1000 tokens/s × 5 GFLOP ÷ 989.5 TFLOPS = 0.0050531; curve 0→0, 0.05→20: 0.0050531 × 400 = 2.02122
+  // score = 2.02122 × 0.85 = 1.71804
+  EXPECT_NEAR(m["details"]["models"][0]["retention"].get<double>(), 0.85, 1e-12);
+  EXPECT_NEAR(m["score"].get<double>(), 5e12 / 989.5e12 * 400 * 0.85, 1e-9);
+  for (const auto& e : r["evidence"])
+    if (e["metric"] == "models[0].accuracy") {
+      EXPECT_EQ(e["kind"], "imported");
+      EXPECT_EQ(e["source"]["line"], 5);
+    }
+}

@@ -556,7 +556,15 @@ class Parser {
       md.accuracy_metric = str(m, "accuracy_metric");
       md.source = str(m, "source");
       if (auto v = m.get("throughput")) md.throughput = rate(*v, {dim::token_rate(), dim::sample_rate()}, "'25000 tokens/s' or '3000 samples/s'");
-      if (auto v = m.get("accuracy")) md.accuracy = read_share(r_, *v);
+      if (auto v = m.get("accuracy"); v && v->node.IsMap()) {
+        MapView am(r_, *v, {"evidence"}, {"evidence"});
+        if (auto e = am.get("evidence")) {
+          md.accuracy_ref = read_string(r_, *e).value_or("");
+          md.accuracy_ref_at = e->at;
+        }
+      } else if (v) {
+        md.accuracy = read_share(r_, *v);
+      }
       if (auto v = m.get("reference_accuracy")) {
         md.reference_accuracy = read_share(r_, *v);
         if (md.reference_accuracy && md.reference_accuracy->quantity.si == 0) {
@@ -925,6 +933,30 @@ void resolve_references(Declaration& d) {
     w.rate = Fact{e.quantity, e.text.empty() ? e.quantity.to_string() : e.text, w.rate_ref_at};
     w.rate_record = e;
     w.invalid_reason = it->second.second->invalid_reason;
+  }
+  for (std::size_t i = 0; i < d.models.size(); ++i) {
+    auto& m = d.models[i];
+    if (m.accuracy_ref.empty()) continue;
+    const std::string path = fmt::format("models[{}].accuracy.evidence", i);
+    auto it = by_metric.find(m.accuracy_ref);
+    if (it == by_metric.end()) {
+      std::vector<std::string> names;
+      for (const auto& [name, _] : by_metric) names.push_back(name);
+      problems.push_back({m.accuracy_ref_at, path,
+                          fmt::format("expected a metric of the declaration's evidence files or imports, found '{}'{}{}", m.accuracy_ref,
+                                      did_you_mean(m.accuracy_ref, names),
+                                      names.empty() ? " (the declaration references no evidence)" : "")});
+      continue;
+    }
+    const core::Evidence& e = *it->second.first;
+    if (!e.quantity.dim.dimensionless() || e.quantity.si < 0 || e.quantity.si > 1) {
+      problems.push_back({m.accuracy_ref_at, path,
+                          fmt::format("expected '{}' to be an accuracy between 0 and 1, found {} {}", m.accuracy_ref,
+                                      core::dimension_name(e.quantity.dim), core::shortest(e.quantity.canonical_value()))});
+      continue;
+    }
+    m.accuracy = Fact{e.quantity, e.text.empty() ? core::shortest(e.quantity.si) : e.text, m.accuracy_ref_at};
+    m.accuracy_record = e;
   }
   if (!problems.empty()) throw core::InputError(problems);
 }

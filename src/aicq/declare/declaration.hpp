@@ -151,6 +151,10 @@ struct Model {
   std::string name, task, accuracy_metric, source;
   Placement placement;
   std::optional<Fact> accuracy, reference_accuracy, throughput, flop_per_token;
+  /// `accuracy: {evidence: METRIC}`: taken from a record (e.g. an imported lm-eval score) by resolve_references().
+  std::string accuracy_ref;
+  core::Location accuracy_ref_at;
+  std::optional<core::Evidence> accuracy_record;
   std::optional<ModelStructure> structure;
   /// FLOP per token (or sample): given, or from the structure — training 6N + 12·L·H·Q·T, inference
   /// 2N + 4·L·H·Q·T (Chowdhery et al. 2022, PaLM, appendix B).
@@ -272,7 +276,7 @@ Declaration load_declaration(const std::string& path, const catalog::Catalogs& c
 /// structure) name their formula.
 std::vector<core::Evidence> declared_evidence(const Declaration& d, const catalog::Catalogs& catalogs);
 
-/// Resolves `rate: {evidence: METRIC}` of workloads against the records of the declaration's evidence files
+/// Resolves `rate: {evidence: METRIC}` of workloads and `accuracy: {evidence: METRIC}` of models against the records of the declaration's evidence files
 /// and imports (fill EvidenceRef::records first). Throws core::InputError naming each reference that does not
 /// resolve, or resolves to a value that is not a rate, at its line and column.
 void resolve_references(Declaration& d);

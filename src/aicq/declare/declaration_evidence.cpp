@@ -210,7 +210,14 @@ class Emitter {
       const std::string what =
           fmt::format("{} ({} {}{})", m.name, m.task, m.placement.precision, m.source.empty() ? "" : ", " + m.source);
       if (m.throughput) fact(p + ".throughput", *m.throughput, std::nullopt, what);
-      if (m.accuracy) fact(p + ".accuracy", *m.accuracy, std::nullopt, m.accuracy_metric);
+      if (m.accuracy_record) {
+        Evidence e = *m.accuracy_record;  // keeps its kind (imported) and source
+        e.metric = p + ".accuracy";
+        e.note = fmt::format("{}; accuracy from {}", m.accuracy_metric, m.accuracy_ref);
+        out_.push_back(std::move(e));
+      } else if (m.accuracy) {
+        fact(p + ".accuracy", *m.accuracy, std::nullopt, m.accuracy_metric);
+      }
       if (m.reference_accuracy) fact(p + ".reference_accuracy", *m.reference_accuracy, std::nullopt, m.accuracy_metric);
       if (m.flop_per_token) {
         fact(p + ".flop_per_unit", *m.flop_per_token, std::nullopt, what);
