@@ -7,6 +7,10 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 stage() { echo; echo "== $1 ($(date -u +%H:%M:%S))"; }
+# Each ctest run is logged so that the totals of all stages can be printed as the closing line.
+logs=$(mktemp -d)
+trap 'rm -rf "$logs"' EXIT
+run_ctest() { local name=$1; shift; ctest "$@" 2>&1 | tee "$logs/$name.log"; }
 t0=$(date +%s)
 times=()
 mark() { local now; now=$(date +%s); times+=("$1: $((now - t_stage)) s"); }
@@ -21,7 +25,7 @@ cmake --build --preset release
 mark "release build"
 
 stage "release tests"; t_stage=$(date +%s)
-ctest --preset release
+run_ctest release --preset release
 mark "release tests"
 
 stage "sanitizer build (ASan + UBSan)"; t_stage=$(date +%s)
@@ -32,7 +36,7 @@ mark "sanitizer build"
 stage "sanitizer tests"; t_stage=$(date +%s)
 # The browser tests ran against the release binary; the sanitizer pass is for the C++ code.
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  ctest --preset debug -E '^browser\.'
+  run_ctest debug --preset debug -E '^browser\.'
 mark "sanitizer tests"
 
 stage "fuzz build (clang, libFuzzer + ASan + UBSan)"; t_stage=$(date +%s)
@@ -41,10 +45,21 @@ cmake --build --preset fuzz
 mark "fuzz build"
 
 stage "fuzzing the importers (20 s each, seeded with tests/fixtures)"; t_stage=$(date +%s)
-ctest --preset fuzz
+run_ctest fuzz --preset fuzz
 mark "fuzzing"
 
 echo
 echo "== stage times"
 for t in "${times[@]}"; do echo "  $t"; done
 echo "  total: $(( $(date +%s) - t0 )) s"
+
+# Totals over the three ctest runs (release, sanitizers, fuzzing), as one closing line.
+passed=0; failed=0
+for f in "$logs"/*.log; do
+  line=$(grep -E 'tests passed, [0-9]+ tests? failed out of [0-9]+' "$f" | tail -1)
+  total=$(sed -E 's/.* out of ([0-9]+).*/\1/' <<<"$line")
+  fail=$(sed -E 's/.*passed, ([0-9]+) tests? failed.*/\1/' <<<"$line")
+  passed=$((passed + total - fail)); failed=$((failed + fail))
+done
+echo
+echo "tests: ${passed} passed, ${failed} failed"
