@@ -4,6 +4,8 @@
 // exact Markdown and CSV of a small result.
 #include <gtest/gtest.h>
 
+#include "aicq/cli/site_inputs.hpp"
+
 #include <unistd.h>
 
 #include <cmath>
@@ -122,17 +124,7 @@ std::size_t count(const std::string& hay, const std::string& needle) {
 }
 
 // The profile as cmd_report hands it to the renderer.
-report::ProfileView profile_view() {
-  const assess::Profile p = assess::load_profile("", data::DataSource());
-  report::ProfileView v;
-  v.id = p.id;
-  v.version = p.version;
-  v.sha256 = p.sha256;
-  for (const auto& [id, spec] : p.curves) v.curves[id] = {spec.curve, spec.unit, spec.reason};
-  v.blends = p.blends;
-  for (std::size_t i = 0; i < p.dimension_weights.ids.size(); ++i) v.dimension_weights[p.dimension_weights.ids[i]] = p.dimension_weights.weights[i];
-  return v;
-}
+report::ProfileView profile_view() { return cli::profile_view(assess::load_profile("", data::DataSource())); }
 
 json load_json(const fs::path& p) { return json::parse(read_file(p)); }
 

@@ -10,6 +10,7 @@
 #include "aicq/assess/result.hpp"
 #include "aicq/cli/commands.hpp"
 #include "aicq/cli/site_inputs.hpp"
+#include "aicq/ingest/importer.hpp"
 #include "aicq/core/atomic_file.hpp"
 #include "aicq/core/canonical_json.hpp"
 #include "aicq/core/hash.hpp"
@@ -24,13 +25,6 @@ struct AssessOptions {
   std::string site, output, profile, lang, db;
   std::vector<std::string> argv;
 };
-
-std::string file_sha256(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return core::sha256_hex(ss.str());
-}
 
 int run_assess(const AssessOptions& o, const GlobalOptions& g, Io io) {
   const report::Lang lang = o.lang.empty() ? report::lang_from_env() : report::parse_lang(o.lang);
@@ -53,10 +47,10 @@ int run_assess(const AssessOptions& o, const GlobalOptions& g, Io io) {
 
   assess::ResultContext ctx;
   ctx.system = declare::to_json(site.declaration)["system"];
-  ctx.inputs["declaration"] = {{"path", o.site}, {"sha256", file_sha256(o.site)}};
+  ctx.inputs["declaration"] = {{"path", o.site}, {"sha256", ingest::file_sha256(o.site)}};
   for (const auto& ref : site.declaration.evidence)
     ctx.inputs["evidence_files"].push_back(
-        {{"path", ref.path}, {"import", ref.import_kind}, {"sha256", ref.import_kind.empty() ? file_sha256(ref.path) : ""}});
+        {{"path", ref.path}, {"import", ref.import_kind}, {"sha256", ref.import_kind.empty() ? ingest::file_sha256(ref.path) : ""}});
   ctx.evidence = site.evidence;
   ctx.created = utc_now();
   ctx.argv = o.argv;

@@ -7,6 +7,8 @@
 #include "aicq/assess/profile.hpp"
 #include "aicq/assess/result.hpp"
 #include "aicq/cli/commands.hpp"
+#include "aicq/cli/site_inputs.hpp"
+#include "aicq/ingest/importer.hpp"
 #include "aicq/core/atomic_file.hpp"
 #include "aicq/core/diagnostics.hpp"
 #include "aicq/core/hash.hpp"
@@ -22,41 +24,13 @@ struct ReportOptions {
   std::string format = "html", output, lang;
 };
 
-std::string file_sha256(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return in ? core::sha256_hex(ss.str()) : std::string();
-}
-
-report::ProfileView profile_view(const assess::Profile& p) {
-  report::ProfileView v;
-  v.id = p.id;
-  v.version = p.version;
-  v.sha256 = p.sha256;
-  for (const auto& [id, spec] : p.curves) v.curves[id] = {spec.curve, spec.unit, spec.reason};
-  v.blends = p.blends;
-  for (std::size_t i = 0; i < p.dimension_weights.ids.size() && i < p.dimension_weights.weights.size(); ++i)
-    v.dimension_weights[p.dimension_weights.ids[i]] = p.dimension_weights.weights[i];
-  for (const auto& b : p.bands) {
-    report::ProfileView::BandView band;
-    band.grade = b.grade;
-    band.min_score = b.min_score;
-    if (const auto it = p.band_names.find(b.grade); it != p.band_names.end()) {
-      band.en = it->second.first;
-      band.zh = it->second.second;
-    }
-    v.bands.push_back(band);
-  }
-  return v;
-}
 
 int run_report(const ReportOptions& o, const GlobalOptions& g, Io io) {
   const report::Lang lang = o.lang.empty() ? report::lang_from_env() : report::parse_lang(o.lang);
   std::vector<report::ResultDoc> docs;
   for (const auto& file : o.results) {
     assess::LoadedResult r = assess::load_result(file);
-    docs.push_back({file, std::move(r.doc), file_sha256(file)});
+    docs.push_back({file, std::move(r.doc), ingest::file_sha256(file)});
   }
   const report::ProfileView profile = profile_view(assess::load_profile("", data::DataSource(g.data_dir)));
 

@@ -30,6 +30,28 @@ SiteInputs read_site(const std::string& path, const catalog::Catalogs& catalogs)
   return s;
 }
 
+report::ProfileView profile_view(const assess::Profile& p) {
+  report::ProfileView v;
+  v.id = p.id;
+  v.version = p.version;
+  v.sha256 = p.sha256;
+  for (const auto& [id, spec] : p.curves) v.curves[id] = {spec.curve, spec.unit, spec.reason};
+  v.blends = p.blends;
+  for (std::size_t i = 0; i < p.dimension_weights.ids.size() && i < p.dimension_weights.weights.size(); ++i)
+    v.dimension_weights[p.dimension_weights.ids[i]] = p.dimension_weights.weights[i];
+  for (const auto& b : p.bands) {
+    report::ProfileView::BandView band;
+    band.grade = b.grade;
+    band.min_score = b.min_score;
+    if (const auto it = p.band_names.find(b.grade); it != p.band_names.end()) {
+      band.en = it->second.first;
+      band.zh = it->second.second;
+    }
+    v.bands.push_back(band);
+  }
+  return v;
+}
+
 std::string utc_now() {
   const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
   return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", now);

@@ -5,7 +5,9 @@
 #include <string>
 #include <vector>
 
+#include "aicq/assess/profile.hpp"
 #include "aicq/catalog/catalog.hpp"
+#include "aicq/report/html.hpp"
 #include "aicq/declare/declaration.hpp"
 
 namespace aicq::cli {
@@ -17,6 +19,10 @@ struct SiteInputs {
 
 /// Throws core::InputError with every problem of the declaration and its evidence files.
 SiteInputs read_site(const std::string& path, const catalog::Catalogs& catalogs);
+
+/// The profile as the report renderer sees it (curves, blends, weights, bands): the report layer does not
+/// depend on assess, so the commands hand it this view.
+report::ProfileView profile_view(const assess::Profile& p);
 
 /// The current UTC time as ISO 8601 ("2026-11-29T12:00:00Z").
 std::string utc_now();

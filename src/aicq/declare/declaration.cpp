@@ -897,20 +897,23 @@ void resolve_references(Declaration& d) {
   for (const auto& ref : d.evidence)
     for (const auto& e : ref.records) by_metric.emplace(e.metric, std::pair{&e, &ref});
   std::vector<core::Diagnostic> problems;
+  // The record a reference names, or nullptr after reporting it with a suggestion.
+  auto lookup = [&](const std::string& ref, const core::Location& at, const std::string& path) -> decltype(by_metric)::const_pointer {
+    auto it = by_metric.find(ref);
+    if (it != by_metric.end()) return &*it;
+    std::vector<std::string> names;
+    for (const auto& [name, _] : by_metric) names.push_back(name);
+    problems.push_back({at, path,
+                        fmt::format("expected a metric of the declaration's evidence files or imports, found '{}'{}{}", ref,
+                                    did_you_mean(ref, names), names.empty() ? " (the declaration references no evidence)" : "")});
+    return nullptr;
+  };
   for (std::size_t i = 0; i < d.workloads.size(); ++i) {
     auto& w = d.workloads[i];
     const std::string path = fmt::format("workloads[{}].rate.evidence", i);
     if (w.rate_ref.empty()) continue;
-    auto it = by_metric.find(w.rate_ref);
-    if (it == by_metric.end()) {
-      std::vector<std::string> names;
-      for (const auto& [m, _] : by_metric) names.push_back(m);
-      problems.push_back({w.rate_ref_at, path,
-                          fmt::format("expected a metric of the declaration's evidence files or imports, found '{}'{}{}", w.rate_ref,
-                                      did_you_mean(w.rate_ref, names),
-                                      names.empty() ? " (the declaration references no evidence)" : "")});
-      continue;
-    }
+    const auto* it = lookup(w.rate_ref, w.rate_ref_at, path);
+    if (!it) continue;
     const core::Evidence& e = *it->second.first;
     const auto dim_ok = e.quantity.dim == dim::op_rate() || e.quantity.dim == dim::sample_rate() ||
                         e.quantity.dim == dim::token_rate() || e.quantity.dim == dim::query_rate();
@@ -938,16 +941,8 @@ void resolve_references(Declaration& d) {
     auto& m = d.models[i];
     if (m.accuracy_ref.empty()) continue;
     const std::string path = fmt::format("models[{}].accuracy.evidence", i);
-    auto it = by_metric.find(m.accuracy_ref);
-    if (it == by_metric.end()) {
-      std::vector<std::string> names;
-      for (const auto& [name, _] : by_metric) names.push_back(name);
-      problems.push_back({m.accuracy_ref_at, path,
-                          fmt::format("expected a metric of the declaration's evidence files or imports, found '{}'{}{}", m.accuracy_ref,
-                                      did_you_mean(m.accuracy_ref, names),
-                                      names.empty() ? " (the declaration references no evidence)" : "")});
-      continue;
-    }
+    const auto* it = lookup(m.accuracy_ref, m.accuracy_ref_at, path);
+    if (!it) continue;
     const core::Evidence& e = *it->second.first;
     if (!e.quantity.dim.dimensionless() || e.quantity.si < 0 || e.quantity.si > 1) {
       problems.push_back({m.accuracy_ref_at, path,
