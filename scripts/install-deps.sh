@@ -18,6 +18,16 @@ packages=(
   clang libclang-rt-14-dev   # libFuzzer targets of the importers (tests/fuzz)
   fonts-wqy-microhei   # a CJK font, so that Chinese reports render in the browser tests
   fio                  # a test runs Debian's fio for its current JSON schema (fio importer)
+  libhwloc-dev         # hardware discovery: topology, caches, NUMA (src/aicq/hw)
+  libopenblas-dev      # compute.gemm (DGEMM) and compute.linpack (dgetrf/dgetrs) probes
+  libdnnl-dev          # compute.gemm FP32/BF16/INT8 matmul through oneDNN
+  libblis-dev          # compat.runtimes and the gap diagnosis: BLIS beside OpenBLAS (loaded with dlopen)
+  libcpp-httplib-dev   # Prometheus /metrics server, Prometheus HTTP API and Redfish clients
+  prometheus           # a test starts a real Prometheus on loopback that scrapes `aicq monitor`
+  prometheus-node-exporter  # bench/: sampler overhead side by side with node_exporter
+  ipmitool             # server power through IPMI DCMI (`ipmitool dcmi power reading`)
+  hpcc                 # bench/: DGEMM, HPL and STREAM side by side with Debian's HPC Challenge
+  libbenchmark-dev     # bench/: Google Benchmark micro-benchmarks
 )
 
 missing=()

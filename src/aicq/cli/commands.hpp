@@ -26,5 +26,11 @@ Action add_keygen(CLI::App& app, const GlobalOptions& g);
 Action add_sign(CLI::App& app, const GlobalOptions& g);
 Action add_verify(CLI::App& app, const GlobalOptions& g);
 Action add_import(CLI::App& app, const GlobalOptions& g);
+Action add_hw(CLI::App& app, const GlobalOptions& g);
+Action add_probes(CLI::App& app, const GlobalOptions& g);
+Action add_run(CLI::App& app, const GlobalOptions& g);
+Action add_sensors(CLI::App& app, const GlobalOptions& g);
+Action add_monitor(CLI::App& app, const GlobalOptions& g);
+Action add_utilization(CLI::App& app, const GlobalOptions& g);
 
 }  // namespace aicq::cli

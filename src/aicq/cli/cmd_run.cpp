@@ -1,0 +1,15 @@
+// aicq run — placeholder until the command lands.
+#include <ostream>
+
+#include "aicq/cli/commands.hpp"
+
+namespace aicq::cli {
+
+Action add_run(CLI::App&, const GlobalOptions&) {
+  return [](Io io) {
+    io.err << "aicq run: not available in this build yet\n";
+    return kWorkFailure;
+  };
+}
+
+}  // namespace aicq::cli

@@ -1,0 +1,15 @@
+// aicq sensors — placeholder until the command lands.
+#include <ostream>
+
+#include "aicq/cli/commands.hpp"
+
+namespace aicq::cli {
+
+Action add_sensors(CLI::App&, const GlobalOptions&) {
+  return [](Io io) {
+    io.err << "aicq sensors: not available in this build yet\n";
+    return kWorkFailure;
+  };
+}
+
+}  // namespace aicq::cli

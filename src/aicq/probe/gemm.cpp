@@ -1,0 +1,20 @@
+// compute.gemm — placeholder until the probe lands.
+#include "aicq/probe/probes.hpp"
+
+namespace aicq::probe {
+
+Probe gemm_probe() {
+  Probe p;
+  p.id = "compute.gemm";
+  p.title = "(not built yet)";
+  p.run = [](const Context&) {
+    ProbeResult r;
+    r.id = "compute.gemm";
+    r.status = Status::skipped;
+    r.reason = "not implemented in this build";
+    return r;
+  };
+  return p;
+}
+
+}  // namespace aicq::probe

@@ -1,0 +1,2 @@
+// server: placeholder translation unit until the HTTP parts land.
+namespace aicq::server {}

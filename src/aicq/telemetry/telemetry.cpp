@@ -1,0 +1,2 @@
+// telemetry: placeholder translation unit until the samplers land.
+namespace aicq::telemetry {}
