@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The main job: install what is needed, build the release binary (build/release/aicq), and evaluate.
-# Until `aicq run` (measurement) lands, the most complete job is to validate, then assess, the bundled
-# example site declaration. Usage: ./run.sh [DECLARATION.yaml]
+# The main job: install what is needed, build the release binary (build/release/aicq), and evaluate this
+# machine: `aicq run` — hardware and peak discovery, the standard probe suite (≤ 10 min on 2 cores) with
+# telemetry beside it, the gap diagnosis, and a provisional graded assessment of what could be measured.
+# Usage: ./run.sh [aicq run options], e.g. ./run.sh --suite quick, ./run.sh --site examples/cpu-datacenter.yaml
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -9,16 +10,13 @@ scripts/install-deps.sh
 cmake --preset release >/dev/null
 cmake --build --preset release --target aicq
 
-site="${1:-examples/ai-training-center.yaml}"
-mkdir -p aicq-results
-result="aicq-results/$(basename "${site%.*}")-$(date -u +%Y%m%dT%H%M%SZ).json"
 echo
-echo "== aicq validate ${site}"
-build/release/aicq validate "${site}"
+echo "== aicq run $*"
+set +e
+build/release/aicq run "$@"
+rc=$?
+set -e
 echo
-echo "== aicq assess ${site} -o ${result}"
-build/release/aicq assess "${site}" -o "${result}"
-echo
-echo "Result (canonical JSON): ${result}"
-echo "Next: build/release/aicq explain ${result} ce.theoretical · rescore ${result} · compare RESULT…"
 echo "Binary: build/release/aicq (aicq --help for the commands; docs/methodology.md for the formulas)"
+echo "Next: aicq report RESULT --format md · aicq explain RESULT ce.measured · aicq hw · aicq sensors"
+exit $rc

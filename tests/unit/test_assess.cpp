@@ -414,7 +414,7 @@ TEST(AssessCli, ResultIsCanonicalAndRescoresWithoutDifference) {
   ss << in.rdbuf();
   const auto doc = nlohmann::json::parse(ss.str());
   EXPECT_EQ(ss.str(), core::canonical_json(doc));  // the file is its own canonical form
-  EXPECT_EQ(doc["schema_version"], "1.0.0");
+  EXPECT_EQ(doc["schema_version"], "1.1.0");
   EXPECT_EQ(doc["status"], "complete");
   EXPECT_EQ(doc["overall"]["grade_status"], "final");
   EXPECT_EQ(doc["profile"]["id"], "aicq-default");

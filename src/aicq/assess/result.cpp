@@ -78,6 +78,7 @@ json result_json(const Assessment& a, const Profile& p, const catalog::Catalogs&
   j["provenance"] = {{"created", ctx.created}, {"argv", ctx.argv}, {"host", ctx.host}};
   j["evidence"] = json::array();
   for (const auto& e : ctx.evidence) j["evidence"].push_back(core::to_json(e));
+  if (!ctx.measurement.is_null()) j["measurement"] = ctx.measurement;
   return j;
 }
 

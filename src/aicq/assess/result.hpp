@@ -14,7 +14,7 @@
 
 namespace aicq::assess {
 
-inline constexpr const char* kResultSchemaVersion = "1.0.0";
+inline constexpr const char* kResultSchemaVersion = "1.1.0";  // 1.1.0: optional "measurement" (aicq run)
 
 /// Provenance and inputs of a result besides the assessment itself.
 struct ResultContext {
@@ -25,6 +25,8 @@ struct ResultContext {
   std::string created;  // ISO 8601 UTC
   std::vector<std::string> argv;
   std::string host;
+  /// `aicq run` only: the machine, its peaks, every probe's record, the gap diagnosis (absent otherwise).
+  nlohmann::json measurement;
 };
 
 /// The part of a result that `rescore` recomputes: weights, indicators, dimensions, overall.

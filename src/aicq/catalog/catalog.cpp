@@ -1,6 +1,8 @@
 #include "aicq/catalog/catalog.hpp"
 
 #include <algorithm>
+#include <charconv>
+#include <tuple>
 #include <fmt/format.h>
 
 #include "aicq/declare/yaml_reader.hpp"
@@ -88,6 +90,105 @@ void read_hardware_file(const data::DataSource& src, std::string_view path, std:
   }
 }
 
+// A CPUID family/model or MIDR number: decimal, or hexadecimal with 0x as the vendors write them ("0x19").
+std::optional<int> read_cpu_number(Reader& r, const Cursor& c, int max) {
+  const std::string s = c.node.IsScalar() ? c.node.Scalar() : std::string();
+  const bool hex = s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+  const char* first = s.data() + (hex ? 2 : 0);
+  int v = -1;
+  const auto [ptr, ec] = std::from_chars(first, s.data() + s.size(), v, hex ? 16 : 10);
+  if (s.empty() || ec != std::errc() || ptr != s.data() + s.size() || v < 0 || v > max) {
+    r.error(c, fmt::format("expected a number from 0 to {} (decimal or 0x hexadecimal), found {}", max,
+                           declare::describe(c.node)));
+    return std::nullopt;
+  }
+  return v;
+}
+
+// A [min, max] pair of CPU numbers, or one number for both.
+std::optional<std::pair<int, int>> read_cpu_range(Reader& r, const Cursor& c, int max) {
+  if (c.node.IsScalar()) {
+    auto v = read_cpu_number(r, c, max);
+    if (!v) return std::nullopt;
+    return std::make_pair(*v, *v);
+  }
+  const auto ends = declare::items(r, c, "a range [first, last]");
+  if (ends.size() != 2) {
+    if (c.node.IsSequence()) r.error(c, "expected a range [first, last] of two numbers");
+    return std::nullopt;
+  }
+  auto lo = read_cpu_number(r, ends[0], max);
+  auto hi = read_cpu_number(r, ends[1], max);
+  if (!lo || !hi) return std::nullopt;
+  if (*lo > *hi) {
+    r.error(c, "the first number of a range must not exceed the last");
+    return std::nullopt;
+  }
+  return std::make_pair(*lo, *hi);
+}
+
+void read_microarchitectures(const data::DataSource& src, std::vector<Microarchitecture>& out,
+                             core::Diagnostics& diags) {
+  const auto [text, name] = src.read("hardware/microarchitectures.yaml");
+  Reader r(name, diags);
+  auto root = r.load(text, "a microarchitecture catalog with schema_version and microarchitectures");
+  if (!root) return;
+  MapView top(r, *root, {"schema_version", "microarchitectures"}, {"schema_version", "microarchitectures"});
+  if (!top.valid()) return;
+  if (auto v = top.get("schema_version")) declare::read_int(r, *v, 1, 1);
+  auto list = top.get("microarchitectures");
+  if (!list) return;
+  const std::vector<std::string> rate_precisions = {"fp64", "fp32", "bf16", "fp16", "int8"};
+  for (const Cursor& c : declare::items(r, *list, "microarchitectures")) {
+    MapView m(r, c, {"id", "vendor", "name", "match", "match_source", "rates", "notes"},
+              {"id", "vendor", "name", "match", "match_source", "rates"});
+    if (!m.valid()) continue;
+    Microarchitecture u;
+    u.at = c.at;
+    auto str = [&](std::string_view k) {
+      if (auto v = m.get(k)) return declare::read_string(r, *v).value_or("");
+      return std::string{};
+    };
+    u.id = str("id");
+    u.vendor = str("vendor");
+    u.name = str("name");
+    u.match_source = str("match_source");
+    u.notes = str("notes");
+    if (auto v = m.get("match"))
+      for (const Cursor& mc : declare::items(r, *v, "family/model ranges")) {
+        MapView mm(r, mc, {"family", "models", "steppings"}, {"family", "models"});
+        if (!mm.valid()) continue;
+        MicroarchMatch x;
+        if (auto f = mm.get("family")) x.family = read_cpu_number(r, *f, 0xFFFF).value_or(-1);
+        if (auto f = mm.get("models"))
+          if (auto range = read_cpu_range(r, *f, 0xFFFF)) std::tie(x.model_min, x.model_max) = *range;
+        if (auto f = mm.get("steppings"))
+          if (auto range = read_cpu_range(r, *f, 255)) std::tie(x.stepping_min, x.stepping_max) = *range;
+        u.match.push_back(x);
+      }
+    if (auto v = m.get("rates"))
+      for (const Cursor& rc : declare::items(r, *v, "FLOP per cycle figures")) {
+        MapView rm(r, rc, {"precision", "isa", "flop_per_cycle", "instruction", "source"},
+                   {"precision", "isa", "flop_per_cycle", "source"});
+        if (!rm.valid()) continue;
+        MicroarchRate rate;
+        if (auto f = rm.get("precision")) rate.precision = declare::read_enum(r, *f, rate_precisions, "a precision").value_or("");
+        if (auto f = rm.get("isa"))
+          for (const Cursor& ic : declare::items(r, *f, "ISA extensions"))
+            if (auto s = declare::read_string(r, ic)) rate.isa.push_back(*s);
+        if (auto f = rm.get("flop_per_cycle"))
+          rate.flop_per_cycle = declare::read_number(r, *f, 1, 65536, "FLOP per cycle per core").value_or(0);
+        if (auto f = rm.get("instruction")) rate.instruction = declare::read_string(r, *f).value_or("");
+        if (auto f = rm.get("source")) rate.source = declare::read_string(r, *f).value_or("");
+        if (rate.source.empty()) r.error(rc, "every figure needs its source: missing source");
+        u.rates.push_back(std::move(rate));
+      }
+    if (std::any_of(out.begin(), out.end(), [&](const auto& o) { return o.id == u.id; }))
+      r.error(c, fmt::format("duplicate microarchitecture id '{}'", u.id));
+    out.push_back(std::move(u));
+  }
+}
+
 Vocabulary read_vocabulary(const data::DataSource& src, std::string_view name, core::Diagnostics& diags) {
   const std::string path = fmt::format("catalogs/{}.yaml", name);
   const auto [text, file] = src.read(path);
@@ -128,6 +229,7 @@ HardwareCatalog HardwareCatalog::load(const data::DataSource& src) {
   core::Diagnostics diags;
   read_hardware_file(src, "hardware/accelerators.yaml", "accelerator", cat.models_, diags);
   read_hardware_file(src, "hardware/cpus.yaml", "cpu", cat.models_, diags);
+  read_microarchitectures(src, cat.microarchitectures_, diags);
   if (!diags.empty()) throw core::InputError(diags.sorted());
   return cat;
 }
@@ -145,6 +247,31 @@ const HardwareModel* HardwareCatalog::find_by_name(std::string_view name) const 
       if (lower(a) == n) return &m;
   }
   return nullptr;
+}
+
+const Microarchitecture* HardwareCatalog::find_microarchitecture(std::string_view vendor, int family, int model,
+                                                                 int stepping) const {
+  const std::string v = lower(vendor);
+  for (const auto& u : microarchitectures_) {
+    if (lower(u.vendor) != v) continue;
+    for (const auto& m : u.match)
+      if (m.family == family && model >= m.model_min && model <= m.model_max &&
+          (stepping < 0 || (stepping >= m.stepping_min && stepping <= m.stepping_max)))
+        return &u;
+  }
+  return nullptr;
+}
+
+const MicroarchRate* Microarchitecture::rate(std::string_view precision, const std::vector<std::string>& isa) const {
+  const MicroarchRate* best = nullptr;
+  for (const auto& r : rates) {
+    if (r.precision != precision) continue;
+    const bool usable = std::all_of(r.isa.begin(), r.isa.end(), [&](const std::string& need) {
+      return std::find(isa.begin(), isa.end(), need) != isa.end();
+    });
+    if (usable && (!best || r.flop_per_cycle > best->flop_per_cycle)) best = &r;
+  }
+  return best;
 }
 
 std::vector<std::string> HardwareCatalog::ids(std::string_view kind) const {

@@ -37,10 +37,47 @@ struct HardwareModel {
   [[nodiscard]] std::string source_of(std::string_view field) const;
 };
 
+/// One FLOP (or OP) per cycle per core figure of a CPU microarchitecture, valid when every ISA extension in
+/// `isa` is present (names as discovery reports them: "avx512f", "fma", "avx512_bf16", "amx_int8", "asimd").
+struct MicroarchRate {
+  std::string precision;         // fp64, fp32, bf16, int8
+  std::vector<std::string> isa;  // all required
+  double flop_per_cycle = 0;     // per core; for int8 integer operations
+  std::string instruction;       // e.g. "VFMADD231PD zmm, 2 FMA pipes"
+  std::string source;            // public reference; says "derived" when the figure is computed from others
+};
+
+/// Which CPUs a microarchitecture covers: x86 CPUID display family and model range (stepping range optional);
+/// for Arm the MIDR_EL1 implementer as `family` and the part number as `model`.
+struct MicroarchMatch {
+  int family = 0;
+  int model_min = 0, model_max = 0;
+  int stepping_min = 0, stepping_max = 255;
+};
+
+struct Microarchitecture {
+  std::string id;      // e.g. "amd-zen4"
+  std::string vendor;  // "AMD", "Intel", "Arm", "HiSilicon"
+  std::string name;    // "Zen 4"
+  std::vector<MicroarchMatch> match;
+  std::string match_source;  // where the family/model numbers come from
+  std::vector<MicroarchRate> rates;
+  std::string notes;
+  core::Location at;
+
+  /// The highest rate for `precision` whose ISA requirements are all in `isa`; nullptr when none applies.
+  [[nodiscard]] const MicroarchRate* rate(std::string_view precision, const std::vector<std::string>& isa) const;
+};
+
 class HardwareCatalog {
  public:
-  /// Reads data/hardware/accelerators.yaml and data/hardware/cpus.yaml.
+  /// Reads data/hardware/accelerators.yaml, data/hardware/cpus.yaml and data/hardware/microarchitectures.yaml.
   static HardwareCatalog load(const data::DataSource& src);
+  /// The microarchitecture of a CPU by vendor (case-insensitive) and CPUID family/model/stepping (x86), or
+  /// MIDR implementer/part (Arm, stepping ignored: pass -1); nullptr when none matches.
+  [[nodiscard]] const Microarchitecture* find_microarchitecture(std::string_view vendor, int family, int model,
+                                                                int stepping = -1) const;
+  [[nodiscard]] const std::vector<Microarchitecture>& microarchitectures() const { return microarchitectures_; }
   [[nodiscard]] const HardwareModel* find(std::string_view id) const;
   /// Case-insensitive match on id, name or alias (for discovery).
   [[nodiscard]] const HardwareModel* find_by_name(std::string_view name) const;
@@ -49,6 +86,7 @@ class HardwareCatalog {
 
  private:
   std::vector<HardwareModel> models_;
+  std::vector<Microarchitecture> microarchitectures_;
 };
 
 struct VocabularyItem {

@@ -92,7 +92,8 @@ std::vector<core::Evidence> read_evidence_document(Reader& r, std::string_view t
   std::vector<core::Evidence> out;
   auto root = r.load(text, fmt::format("an evidence document: {{\"schema\": \"{}\", \"evidence\": [...]}}", core::kEvidenceSchema));
   if (!root) return out;
-  MapView top(r, *root, {"schema", "tool", "evidence", "declarations"}, {"schema", "evidence"});
+  // "declarations" (aicq validate) and "summary" (aicq utilization) carry what the evidence was read from; not read.
+  MapView top(r, *root, {"schema", "tool", "evidence", "declarations", "summary"}, {"schema", "evidence"});
   if (!top.valid()) return out;
   if (auto s = top.get("schema")) {
     auto v = read_string(r, *s);

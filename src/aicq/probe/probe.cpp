@@ -124,9 +124,17 @@ nlohmann::json to_json(const ProbeResult& r) {
   }
   j["checks"] = nlohmann::json::array();
   for (const auto& c : r.checks) j["checks"].push_back({{"id", c.id}, {"passed", c.passed}, {"detail", c.detail}});
-  if (r.power)
+  if (r.power) {
     j["power"] = {{"mean_power_w", r.power->mean_power_w}, {"energy_j", r.power->energy_j}, {"quality", r.power->quality},
                   {"source", r.power->source}};
+    // Measured efficiency (Green500 style): rate ÷ mean power over the probe's run — only from measured power
+    // (Q1 and above); a Q0 estimate would make it a model of itself. An approximation: the window spans the
+    // whole probe (warm-ups and every measurement), not one measurement's timed repetitions.
+    if (r.power->quality != "Q0" && r.power->mean_power_w > 0)
+      for (auto& mj : j["measurements"])
+        if (mj.contains("stats") && (mj["unit"] == "FLOP/s" || mj["unit"] == "OP/s"))
+          mj["per_watt"] = mj["stats"]["median"].get<double>() / r.power->mean_power_w;
+  }
   return j;
 }
 

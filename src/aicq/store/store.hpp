@@ -14,10 +14,12 @@
 // the file (exit 2). The default store's folder is created as needed; problems with it are WorkErrors.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -110,6 +112,50 @@ struct TrendPoint {
   std::optional<std::string> kind;  // measured | imported | declared | estimated
 };
 
+/// A telemetry run as recorded.
+struct TelemetryRun {
+  std::string command;  // "monitor" | "run"
+  std::string host;
+  double started_unix_s = 0;
+  double interval_s = 1;
+  nlohmann::json sources = nlohmann::json::array();  // the samplers: id, source, quality, kind, model
+};
+
+struct TelemetryRunRow {
+  std::int64_t id = 0;
+  std::string command, host;
+  double started_unix_s = 0;
+  std::optional<double> ended_unix_s;  // empty while running, or after a crash
+  double interval_s = 0;
+  nlohmann::json sources;
+  std::int64_t samples = 0;  // raw samples still kept
+};
+
+/// One time series of a run (telemetry::Channel plus its sampler).
+struct TelemetryChannel {
+  std::string sampler, metric, device, unit;
+  bool counter = false;
+  std::string scope = "none";          // none | node | component | part
+  std::optional<std::string> quality;  // Q0..Q3 for power and energy
+  std::string kind = "measured";       // measured | estimated
+};
+
+struct TelemetrySample {
+  std::int64_t channel_id = 0;
+  double t_unix_s = 0;
+  double value = 0;
+};
+
+/// One channel summarised over a window.
+struct TelemetryWindowRow {
+  std::int64_t run_id = 0, channel_id = 0;
+  TelemetryChannel channel;
+  std::int64_t n = 0;
+  double mean = 0, min = 0, max = 0;
+  std::optional<double> energy_j;  // power_w: trapezoid over the samples; energy_j counters: last − first
+  bool from_aggregates = false;    // true when 1-minute aggregates stood in for pruned raw samples
+};
+
 class Store {
  public:
   /// Opens (creating when absent) the store at `path` and applies pending migrations. An empty path means
@@ -158,6 +204,34 @@ class Store {
 
   /// A prepared statement on this store (for the methods of later features).
   [[nodiscard]] Statement statement(std::string_view sql) const;
+
+  // --- telemetry (migration 20261129-telemetry.sql; written by telemetry::Recorder, read by aicq monitor,
+  // aicq utilization and the /metrics server). Times are Unix seconds (UTC, fractional). Every write is one
+  // transaction (BEGIN IMMEDIATE, busy_timeout), so two writers queue rather than fail, and a crash loses at
+  // most the transaction in flight (WAL journal: the file is never left half-written).
+
+  /// How long a statement waits for another writer's lock before failing with "database is locked"
+  /// (default 10 s).
+  void set_busy_timeout(std::chrono::milliseconds timeout);
+
+  /// Opens a telemetry run (a monitor session or the sampling of an aicq run); returns its id.
+  std::int64_t begin_telemetry_run(const TelemetryRun& run);
+  /// Declares the channels of a run; returns their ids in the same order.
+  std::vector<std::int64_t> add_telemetry_channels(std::int64_t run_id, const std::vector<TelemetryChannel>& channels);
+  /// Appends samples (NaN values are skipped) and folds them into the 1-minute aggregates, in one transaction.
+  void append_telemetry_samples(std::span<const TelemetrySample> samples);
+  /// Closes a run (its end time). A run a crash left open keeps ended = NULL.
+  void end_telemetry_run(std::int64_t run_id, double ended_unix_s);
+  /// Runs, newest first, at most `limit`.
+  [[nodiscard]] std::vector<TelemetryRunRow> telemetry_runs(std::int64_t limit = 50) const;
+  /// Per channel over [t0, t1]: count, mean, min, max (raw samples; 1-minute aggregates for times whose raw
+  /// samples were pruned), and for power channels the trapezoidal energy, for counters last − first.
+  /// Only channels of `run_id` when given.
+  [[nodiscard]] std::vector<TelemetryWindowRow> telemetry_window(double t0_unix_s, double t1_unix_s,
+                                                                 std::optional<std::int64_t> run_id = std::nullopt) const;
+  /// Deletes raw samples older than now − raw_keep_s and aggregates older than now − aggregate_keep_s, then
+  /// runs left without data; returns the number of rows deleted.
+  std::int64_t prune_telemetry(double now_unix_s, double raw_keep_s, double aggregate_keep_s);
 
  private:
   struct Closer {

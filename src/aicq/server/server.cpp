@@ -1,2 +1,0 @@
-// server: placeholder translation unit until the HTTP parts land.
-namespace aicq::server {}

@@ -1,2 +1,0 @@
-// telemetry: placeholder translation unit until the samplers land.
-namespace aicq::telemetry {}
