@@ -108,6 +108,14 @@ TEST(Peak, IsaEstimates) {
   EXPECT_NE(how.find("no fused multiply-add"), std::string::npos);
 }
 
+TEST(Peak, KernelCheckBands) {
+  EXPECT_EQ(hw::rate_check(16, 15.2), "confirmed");  // 95 %: Zen 4's 16 FP64 FLOP/cycle, as measured here
+  EXPECT_EQ(hw::rate_check(16, 19.9), "confirmed");  // 124 %: a clock measured a little low
+  EXPECT_EQ(hw::rate_check(16, 31.6), "exceeded");   // 198 %: a Zen 5 reported as Zen 4, say
+  EXPECT_EQ(hw::rate_check(32, 15.9), "below");      // 50 %: a one-FMA Xeon SKU catalogued with two
+  EXPECT_EQ(hw::rate_check(32, 0), "not measured");
+}
+
 TEST(Peak, MeasuredClockIsPlausible) {
   const hw::ClockMeasurement m = hw::measure_clock(0.05);
   EXPECT_GE(m.hz, 0.5e9);

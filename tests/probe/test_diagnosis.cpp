@@ -43,7 +43,15 @@ printf '{"id":"%s","status":"ok","duration_s":0.1,"requested":{},"effective":{"a
 )";
 
 fs::path fake_aicq() {
-  const auto p = test::scratch("diagnosis") / "fake-aicq";
+  // Removed when the test process exits.
+  static const struct Dir {
+    fs::path path = test::scratch("diagnosis");
+    ~Dir() {
+      std::error_code ec;
+      fs::remove_all(path, ec);
+    }
+  } dir;
+  const auto p = dir.path / "fake-aicq";
   std::ofstream(p) << kFakeAicq;
   fs::permissions(p, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec);
   return p;

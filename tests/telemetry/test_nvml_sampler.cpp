@@ -109,7 +109,14 @@ gpu1.fail.nvmlDeviceGetPowerUsage = 15@3
   c.log = [&log](const std::string& m) { log.push_back(m); };
   Recorder r(c);  // discovery: procfs and the two GPUs (measured power: no estimate sampler)
   r.start();
-  while (r.now_s() < 0.8) std::this_thread::sleep_for(10ms);
+  // Until gpu0 has 8 samples (progress, not time: a loaded machine only makes it slower).
+  auto gpu0_samples = [&r] {
+    for (const auto& s : r.status())
+      if (s.id == "nvml") return s.samples;
+    return std::int64_t{0};
+  };
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (gpu0_samples() < 8 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(10ms);
   r.stop();
   const auto st = r.status();
   std::vector<const SamplerStatus*> gpus;
@@ -125,7 +132,7 @@ gpu1.fail.nvmlDeviceGetPowerUsage = 15@3
   EXPECT_NE(gpus[1]->error.find("NVML_ERROR_GPU_IS_LOST"), std::string::npos) << gpus[1]->error;
   ASSERT_EQ(log.size(), 1u);
   // After the loss only gpu0 is measured: 100 W.
-  const auto w = r.window(0.5, 0.7);
+  const auto w = r.window(gpus[1]->failed_at_s + 0.05, r.now_s());
   ASSERT_TRUE(w.mean_power_w);
   EXPECT_NEAR(*w.mean_power_w, 100.0, 1e-9);
   EXPECT_EQ(w.quality, "Q1");

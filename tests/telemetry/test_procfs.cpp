@@ -63,9 +63,14 @@ TEST(Procfs, SamplerOnARecordedTree) {
   ASSERT_EQ(s.channels().size(), 3u);
   EXPECT_EQ(s.channels()[0].metric, "cpu_utilization");
   EXPECT_FALSE(s.quality());
+  // The first sample is the baseline of the busy share: no utilization yet (the sampler's own start-up is not
+  // measured), memory already.
+  double out[3];
+  s.sample(0.0, out);
+  EXPECT_TRUE(std::isnan(out[0]));
+  EXPECT_DOUBLE_EQ(out[2], 24684096.0 * 1024);
   // The kernel regenerates /proc/stat; here the test rewrites it between samples (same file, read again by pread).
   test::write_text(root / "proc/stat", test::slurp(test::fixture("proc/stat.1")));
-  double out[3];
   s.sample(1.0, out);
   EXPECT_DOUBLE_EQ(out[0], 192.0 / 201.0);
   // used = (24684096 − 24017752) kB = 666344 KiB = 682336256 B

@@ -2,7 +2,9 @@
 // docs/cli.md). Wiring only: the pipeline is measure::run.
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fmt/format.h>
 #include <iostream>
@@ -19,6 +21,7 @@
 #include "aicq/measure/session.hpp"
 #include "aicq/report/html.hpp"
 #include "aicq/report/terminal.hpp"
+#include "aicq/server/utilization.hpp"
 #include "aicq/store/store.hpp"
 
 namespace aicq::cli {
@@ -26,7 +29,7 @@ namespace aicq::cli {
 namespace {
 
 struct RunCliOptions {
-  std::string suite = "standard", only, site, out, profile, lang, db, scratch, interval = "1s";
+  std::string suite = "standard", only, site, out, profile, lang, db, scratch, interval = "1s", utilization_since = "30d";
   int threads = 0;
   bool require_valid = false, no_diagnosis = false, no_telemetry = false;
   bool tiny = false;  // tests: smallest sizes
@@ -98,6 +101,24 @@ int run_run(const RunCliOptions& o, const GlobalOptions& g, Io io, const std::ve
     site.inputs["declaration"] = {{"path", o.site}, {"sha256", ingest::file_sha256(o.site)}};
     site.declares_inventory = !s.declaration.inventory.empty();
   }
+  // Utilization over real operation: what `aicq monitor` recorded in the store over the window (never the run's
+  // own load, which is not recorded there). Declared figures win; Prometheus series come in through a
+  // declaration referencing `aicq utilization --prometheus URL -o FILE`.
+  const double utilization_s = duration_option(o.utilization_since, "--utilization-since");
+  if (db && utilization_s > 0) {
+    try {
+      const auto now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+      const auto report = server::store_utilization(*db, utilization_s, now);
+      for (auto& e : server::utilization_evidence(report)) {
+        const bool declared = std::any_of(site.evidence.begin(), site.evidence.end(), [&](const core::Evidence& d) { return d.metric == e.metric; });
+        if (declared) continue;
+        io.out << fmt::format("utilization from the store ({} over the last {}): {} = {}\n", db->path(), o.utilization_since, e.metric, e.text);
+        site.evidence.push_back(std::move(e));
+      }
+    } catch (const std::exception& e) {
+      io.err << fmt::format("aicq: warning: no utilization from the store: {}\n", e.what());
+    }
+  }
   ro.out_dir = o.out.empty() ? fmt::format("aicq-results/{}-{}", compact_utc(), host_name()) : o.out;
 
   // Progress: one rewritten line on a terminal, plain lines otherwise.
@@ -168,6 +189,7 @@ Action add_run(CLI::App& app, const GlobalOptions& g) {
   app.add_option("--threads", o->threads, "threads")->check(CLI::Range(1, 4096));
   app.add_option("--scratch", o->scratch, "scratch folder");
   app.add_option("--interval", o->interval, "sampling interval");
+  app.add_option("--utilization-since", o->utilization_since, "window of monitor samples");
   app.add_flag("--require-valid", o->require_valid, "exit 3 on an invalid probe");
   app.add_flag("--no-diagnosis", o->no_diagnosis, "skip the gap diagnosis");
   app.add_flag("--no-telemetry", o->no_telemetry, "no sampling");

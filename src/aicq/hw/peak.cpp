@@ -110,6 +110,14 @@ double isa_flop_per_cycle(const std::vector<std::string>& isa, const std::string
   return say(fmt::format("no ISA-based estimate for {}", precision), 0);
 }
 
+std::string rate_check(double reference, double measured) {
+  if (reference <= 0 || measured <= 0) return "not measured";
+  const double ratio = measured / reference;
+  if (ratio > kExceedRatio) return "exceeded";
+  if (ratio >= kBelowRatio) return "confirmed";
+  return "below";
+}
+
 ClockMeasurement measure_clock(double duration_s) {
   if (!detail::clock_kernel_available())
     throw core::WorkError("measure_clock: no dependent-add kernel for this architecture (x86-64 and AArch64 only)");
@@ -299,20 +307,18 @@ Peaks discover_peaks(const Host& host, const catalog::HardwareCatalog& cat, cons
       const double ratio = fm->flop_per_cycle_per_core / ref->flop_per_cycle;
       const std::string kernel = fmt::format("kernel {} {}/cycle/core on {} thread(s), {:.0f}% of it",
                                              num(fm->flop_per_cycle_per_core), op, fm->threads, ratio * 100);
-      if (ratio > kExceedRatio) {
+      pk.rate_check = rate_check(ref->flop_per_cycle, fm->flop_per_cycle_per_core);
+      if (pk.rate_check == "exceeded") {
         // The kernel beat the reference: the reference does not describe this CPU (a masked CPUID, a wrong
         // catalog entry, or an ISA estimate with too few units). What was measured is the better figure.
-        pk.rate_check = "exceeded";
         pk.flop_per_cycle_per_core = fm->flop_per_cycle_per_core;
         pk.kind = "measured";
         rate_text = fmt::format("{} {}/cycle/core measured by the kernel, which exceeded the reference {} ({})",
                                 num(fm->flop_per_cycle_per_core), op, num(ref->flop_per_cycle), ref->what);
         pk.source = fmt::format("measured: {}; reference was: {}", fm->method, ref->source);
-      } else if (ratio >= kBelowRatio) {
-        pk.rate_check = "confirmed";
+      } else if (pk.rate_check == "confirmed") {
         rate_text += "; " + kernel + ": confirmed";
       } else {
-        pk.rate_check = "below";
         rate_text += "; " + kernel +
                      ": below (fewer units than catalogued, a lower vector clock, or other load on the machine)";
       }

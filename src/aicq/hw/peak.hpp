@@ -89,6 +89,11 @@ Peaks discover_peaks(const Host& host, const catalog::HardwareCatalog& cat, cons
 /// no instruction for the precision; `how` says which instruction the figure assumes.
 double isa_flop_per_cycle(const std::vector<std::string>& isa, const std::string& precision, std::string* how = nullptr);
 
+/// How a kernel's measured FLOP/cycle compares with the reference figure: "exceeded" (above 1.25 × — the
+/// reference does not describe this CPU, and the measured figure replaces it), "confirmed" (0.85–1.25 ×),
+/// "below" (under 0.85 ×: fewer units, a lower vector clock, or load), "not measured" (either is 0).
+std::string rate_check(double reference_flop_per_cycle, double measured_flop_per_cycle);
+
 nlohmann::json to_json(const Peaks&);
 nlohmann::json to_json(const Peak&);
 

@@ -150,8 +150,10 @@ ProcfsSampler::ProcfsSampler(const std::string& root)
   if (!stat_.is_open()) throw core::WorkError(fmt::format("open {}: {}", stat_.path(), stat_.error()));
   const auto text = stat_.read(buf_);
   if (!text) throw core::WorkError(fmt::format("pread {}: {}", stat_.path(), stat_.error()));
-  last_ = parse_proc_stat(*text);
-  if (!last_) throw core::WorkError(fmt::format("{}: no aggregate 'cpu' line", stat_.path()));
+  // Read once to check the file; the baseline of the busy share is the first sample, not this read: the time
+  // between opening and the first sample is a few ticks of the sampler's own start-up, whose share (often
+  // 1 busy tick of 1) would be recorded as the first utilization.
+  if (!parse_proc_stat(*text)) throw core::WorkError(fmt::format("{}: no aggregate 'cpu' line", stat_.path()));
   source_ = stat_.path();
   if (meminfo_.is_open()) source_ += ", " + meminfo_.path();
   channels_ = {{metric::cpu_utilization, "cpu", "1", false, PowerScope::none},

@@ -144,12 +144,16 @@ struct Config {
 
   EstimateConfig estimate;
 
-  /// Recorder: samples kept in memory for window() and series(); beyond this, series() keeps every k-th sample
-  /// (window() sums exact per-window accumulators, see Recorder).
+  /// Recorder: sampling instants kept in memory for window() and series(). Beyond this every second kept
+  /// instant is dropped and the stride doubles (series() says "downsampled_every"); windows over old times then
+  /// use the kept instants: energy from counters stays exact, trapezoids and means get coarser. The newest
+  /// sample is always kept.
   std::size_t max_series_points = 4096;
 
-  /// Recorder: when non-empty, a store file ("" = no store). Samples are appended by a writer thread, one
-  /// transaction per interval, to a telemetry run opened at start() and closed at stop().
+  /// Recorder: when non-empty, a store file ("" = no store), opened by start() with store::Store::open (a file
+  /// that cannot be a store: core::InputError, and it is left untouched). Samples are appended by a writer thread,
+  /// one transaction per batch (normally one interval), to a telemetry run opened at start() and closed at
+  /// stop(); while the store is locked or failing, rows wait in memory and are retried (store_errors()).
   std::string db;
   std::string run_command = "monitor";  // what the run is recorded as: "monitor", "run"
   /// Store retention, applied when a run starts: raw samples, then 1-minute aggregates (min/mean/max/last).
