@@ -30,7 +30,7 @@ mark "release tests"
 
 stage "sanitizer build (ASan + UBSan)"; t_stage=$(date +%s)
 cmake --preset debug >/dev/null
-cmake --build --preset debug --target aicq_unit_tests aicq_hw_tests aicq_probe_tests aicq_telemetry_tests aicq_measure_tests aicq
+cmake --build --preset debug --target aicq_tests
 mark "sanitizer build"
 
 stage "sanitizer tests"; t_stage=$(date +%s)

@@ -28,6 +28,7 @@ packages=(
   ipmitool             # server power through IPMI DCMI (`ipmitool dcmi power reading`)
   hpcc                 # bench/: DGEMM, HPL and STREAM side by side with Debian's HPC Challenge
   libbenchmark-dev     # bench/: Google Benchmark micro-benchmarks
+  python3              # bench/: side_by_side.sh and sampler_overhead.sh scrape and summarise with /usr/bin/python3
 )
 
 missing=()

@@ -275,12 +275,30 @@ TEST(ReportHtml, SignatureStatusAndProbesWhenPresent) {
   const auto p = profile_view();
   EXPECT_NE(report::html(doc, &p, report::Lang::en).find("<span id=\"signature-status\">unsigned</span>"), std::string::npos);
   doc.doc["signature"] = {{"algorithm", "Ed25519"}, {"key_id", "0123456789abcdef"}, {"value", "xx"}};
-  doc.doc["probes"] = json::array({{{"id", "<b>gemm</b>"}, {"gflops", 338.5}}});
+  // The measurement member `aicq run` writes: machine, peaks, probe records (every repetition), diagnosis.
+  doc.doc["measurement"] = json::parse(R"({
+    "host": {"hostname": "vm", "cpu": {"model_name": "AMD EPYC", "microarch": "amd-zen4", "cores": 2, "threads": 2}},
+    "peaks": {"peaks": [{"precision": "fp64", "flops": 118.2e9, "kind": "measured", "method": "2 x 3.69 GHz x 16"}]},
+    "probes": [
+      {"id": "<b>gemm</b>", "status": "ok", "power": {"mean_power_w": 180.5, "quality": "Q1"},
+       "measurements": [{"id": "dgemm_fp64", "unit": "FLOP/s", "stats": {"median": 36.95e9, "cv": 0.056, "n": 5},
+                         "fraction_of_peak": 0.3126}]},
+      {"id": "storage.io", "status": "skipped", "reason": "no space", "measurements": []}],
+    "diagnosis": [{"id": "blas.openblas_coretype", "what": "OPENBLAS_CORETYPE=Haswell", "cost_fraction": 0.4,
+                   "cost_method": "measured", "fix": "unset it"}]})");
   doc.doc["telemetry"] = {{"series", json::array({{{"name", "power"}, {"unit", "W"}, {"points", {{0, 100.5}, {1000, 101}}}}})}};
   const std::string html = report::html(doc, &p, report::Lang::en);
   EXPECT_NE(html.find("signed by key 0123456789abcdef (verify with aicq verify)"), std::string::npos);
   EXPECT_NE(html.find("id=\"probes\""), std::string::npos);
   EXPECT_NE(html.find("&lt;b&gt;gemm&lt;/b&gt;"), std::string::npos);
+  // 36.95e9 FLOP/s → "36.95 GFLOP/s"; CV 0.056 → "5.6%"; 0.3126 of peak → "31.3%"; 180.5 W at Q1
+  EXPECT_NE(html.find("36.95 GFLOP/s"), std::string::npos);
+  EXPECT_NE(html.find("5.6%"), std::string::npos);
+  EXPECT_NE(html.find("31.3%"), std::string::npos);
+  EXPECT_NE(html.find("180.5 W (Q1)"), std::string::npos);
+  EXPECT_NE(html.find("118.2 GFLOP/s"), std::string::npos);
+  EXPECT_NE(html.find(">no space</td><td>skipped<"), std::string::npos);  // a probe that did not run: why
+  EXPECT_NE(html.find("40% — measured"), std::string::npos);
   EXPECT_NE(html.find("id=\"telemetry-chart\""), std::string::npos);
 }
 

@@ -16,6 +16,7 @@
 #include "aicq/cli/run_control.hpp"
 #include "aicq/cli/site_inputs.hpp"
 #include "aicq/core/atomic_file.hpp"
+#include "aicq/core/clock.hpp"
 #include "aicq/core/units.hpp"
 #include "aicq/ingest/importer.hpp"
 #include "aicq/measure/session.hpp"
@@ -46,15 +47,6 @@ std::vector<std::string> split_commas(const std::string& s) {
     start = comma + 1;
   }
   return out;
-}
-
-std::string compact_utc() {
-  const auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
-  return buf;
 }
 
 std::string self_exe() {
@@ -119,7 +111,7 @@ int run_run(const RunCliOptions& o, const GlobalOptions& g, Io io, const std::ve
       io.err << fmt::format("aicq: warning: no utilization from the store: {}\n", e.what());
     }
   }
-  ro.out_dir = o.out.empty() ? fmt::format("aicq-results/{}-{}", compact_utc(), host_name()) : o.out;
+  ro.out_dir = o.out.empty() ? fmt::format("aicq-results/{}-{}", core::utc_compact(), host_name()) : o.out;
 
   // Progress: one rewritten line on a terminal, plain lines otherwise.
   const bool tty = &io.out == &std::cout && ::isatty(STDOUT_FILENO);

@@ -1,4 +1,5 @@
 #include "aicq/cli/site_inputs.hpp"
+#include "aicq/core/clock.hpp"
 
 #include <chrono>
 #include <fmt/chrono.h>
@@ -52,10 +53,7 @@ report::ProfileView profile_view(const assess::Profile& p) {
   return v;
 }
 
-std::string utc_now() {
-  const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
-  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", now);
-}
+std::string utc_now() { return core::utc_iso8601(); }
 
 std::string host_name() {
   char buf[256] = {};

@@ -11,6 +11,7 @@
 #include "aicq/assess/result.hpp"
 #include "aicq/core/atomic_file.hpp"
 #include "aicq/core/canonical_json.hpp"
+#include "aicq/core/clock.hpp"
 #include "aicq/core/diagnostics.hpp"
 #include "aicq/core/units.hpp"
 #include "aicq/telemetry/telemetry.hpp"
@@ -20,15 +21,6 @@ namespace aicq::measure {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string utc_now() {
-  const auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 /// Time budget of one probe per suite: quick ≈ 8 s, standard ≈ 60 s, full ≈ 180 s (2-core figures).
 double budget_s(probe::Suite s) {
@@ -72,7 +64,7 @@ RunOutcome run(const RunOptions& o, const SiteFacts& site, const assess::Profile
   const auto selected = select_probes(o.only);
   const fs::path out(o.out_dir);
   fs::create_directories(out / "raw");
-  const std::string started = utc_now();
+  const std::string started = core::utc_iso8601();
   RunOutcome outcome;
   bool interrupted = false;
 
@@ -84,9 +76,11 @@ RunOutcome run(const RunOptions& o, const SiteFacts& site, const assess::Profile
   po.tiny = o.tiny;
   po.threads = o.threads;
   const hw::Peaks peaks = hw::discover_peaks(host, cat.hardware, po);
-  for (const auto& p : peaks.peaks)
-    say(fmt::format("peak {}: {} ({}: {})", p.precision, core::Quantity{p.flops, core::dim::op_rate(), {}}.to_string(4), p.kind,
-                    p.method));
+  for (const auto& p : peaks.peaks) {
+    std::string rate = core::Quantity{p.flops, core::dim::op_rate(), {}}.to_string(4);
+    if (p.precision == "int8") rate.replace(rate.find("FLOP/s"), 6, "OP/s");  // integer operations
+    say(fmt::format("peak {}: {} ({}: {})", p.precision, rate, p.kind, p.method));
+  }
   write_json(out / "raw" / "hw.json", {{"host", hw::to_json(host)}, {"peaks", hw::to_json(peaks)}});
   interrupted = cancel.load();
 
@@ -130,7 +124,7 @@ RunOutcome run(const RunOptions& o, const SiteFacts& site, const assess::Profile
       r.reason = e.what();
     }
     r.id = p.id;
-    r.started = r.started.empty() ? utc_now() : r.started;
+    r.started = r.started.empty() ? core::utc_iso8601() : r.started;
     r.duration_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
     if (recorder && r.status == probe::Status::ok) {
       const auto w = recorder->window(t0, recorder->now_s());

@@ -10,17 +10,12 @@
 #include <sstream>
 #include <string>
 
+#include "aicq/core/clock.hpp"
+
 namespace aicq::probe::util {
 
 /// Now as ISO 8601 UTC with seconds ("2025-01-31T12:00:00Z"), for ProbeResult::started.
-inline std::string iso_now() {
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+inline std::string iso_now() { return core::utc_iso8601(); }
 
 /// Seconds since `start` on the monotonic clock.
 inline double since(std::chrono::steady_clock::time_point start) {

@@ -730,11 +730,81 @@ std::string improve_section(const ResultDoc& r, const ProfileView* profile, Lang
   return out + "</section>\n";
 }
 
-// Probes and telemetry: rendered only when the result has them (later schema versions).
+// A number with its unit, scaled by an SI prefix where the unit takes one ("3.69e10 FLOP/s" → "36.9 GFLOP/s").
+std::string with_unit(double v, const std::string& unit) {
+  if (unit == "1") return fmt::format("{:.4g}", v);
+  if (unit == "s") {
+    if (std::abs(v) < 1e-3) return fmt::format("{:.4g} µs", v * 1e6);
+    if (std::abs(v) < 1) return fmt::format("{:.4g} ms", v * 1e3);
+    return fmt::format("{:.4g} s", v);
+  }
+  static const std::pair<double, const char*> prefixes[] = {{1e15, "P"}, {1e12, "T"}, {1e9, "G"}, {1e6, "M"}, {1e3, "k"}};
+  for (const auto& [f, p] : prefixes)
+    if (std::abs(v) >= f) return fmt::format("{:.4g} {}{}", v / f, p, unit);
+  return fmt::format("{:.4g} {}", v, unit);
+}
+
+// What `aicq run` measured (result member "measurement"): the machine and its peaks, every probe's
+// measurements with their spread and share of peak, and the gap diagnosis. Rendered only when present.
 std::string probes_section(const ResultDoc& r, Lang l) {
-  if (!r.doc.contains("probes")) return "";
-  return "<section id=\"probes\">\n<h2>" + E(Msg::sec_probes, l) + "</h2>\n<p class=\"hint\">" + E(Msg::probes_note, l) + "</p>\n" +
-         render_value(r.doc["probes"], l) + "\n</section>\n";
+  if (!r.doc.contains("measurement") || !r.doc["measurement"].is_object()) return "";
+  const json& m = r.doc["measurement"];
+  std::string out = "<section id=\"probes\">\n<h2>" + E(Msg::sec_probes, l) + "</h2>\n<p class=\"hint\">" + E(Msg::probes_note, l) + "</p>\n";
+  const json& host = member(m, "host");
+  const json& cpu = member(host, "cpu");
+  if (cpu.is_object())
+    out += "<p id=\"machine\"><b>" + E(Msg::machine, l) + "</b>: " +
+           escape_html(fmt::format("{} — {} ({}), {} cores, {} threads{}", str(host, "hostname"), str(cpu, "model_name"),
+                                   str(cpu, "microarch").empty() ? "?" : str(cpu, "microarch"), member(cpu, "cores").dump(),
+                                   member(cpu, "threads").dump(), member(cpu, "hypervisor") == true ? ", virtual machine" : "")) +
+           "</p>\n";
+  const json& peaks = member(member(m, "peaks"), "peaks");
+  if (peaks.is_array() && !peaks.empty()) {
+    out += "<h3>" + E(Msg::peaks_heading, l) + "</h3>\n<table id=\"peaks\"><tbody>\n";
+    for (const auto& p : peaks)
+      out += "<tr><td>" + escape_html(str(p, "precision")) + "</td><td class=\"num\">" +
+             escape_html(with_unit(member(p, "flops").is_number() ? p["flops"].get<double>() : 0, str(p, "precision") == "int8" ? "OP/s" : "FLOP/s")) +
+             "</td><td>" + escape_html(str(p, "kind")) + "</td><td>" + escape_html(str(p, "method")) + "</td></tr>\n";
+    out += "</tbody></table>\n";
+  }
+  out += "<table id=\"measurements\"><thead><tr><th>" + E(Msg::probe_col, l) + "</th><th>" + E(Msg::measurement_col, l) + "</th><th>" +
+         E(Msg::median_col, l) + "</th><th>" + E(Msg::cv_col, l) + "</th><th>" + E(Msg::repetitions_col, l) + "</th><th>" +
+         E(Msg::of_peak_col, l) + "</th><th>" + E(Msg::power_col, l) + "</th><th>" + E(Msg::status_col, l) + "</th></tr></thead><tbody>\n";
+  for (const auto& p : member(m, "probes")) {
+    const std::string status = str(p, "status");
+    const json& power = member(p, "power");
+    const std::string pw = power.is_object() && member(power, "mean_power_w").is_number()
+                               ? fmt::format("{:.4g} W ({})", power["mean_power_w"].get<double>(), str(power, "quality"))
+                               : "";
+    const json& ms = member(p, "measurements");
+    if (!ms.is_array() || ms.empty()) {
+      out += "<tr><td>" + escape_html(str(p, "id")) + "</td><td colspan=\"6\">" + escape_html(str(p, "reason")) + "</td><td>" +
+             escape_html(status) + "</td></tr>\n";
+      continue;
+    }
+    for (const auto& x : ms) {
+      const json& st = member(x, "stats");
+      const bool has = st.is_object() && is_num(st, "median");
+      out += "<tr><td>" + escape_html(str(p, "id")) + "</td><td>" + escape_html(str(x, "id")) + "</td><td class=\"num\">" +
+             (has ? escape_html(with_unit(st["median"].get<double>(), str(x, "unit"))) : "") + "</td><td class=\"num\">" +
+             (has && is_num(st, "cv") ? fmt::format("{:.1f}%", 100 * st["cv"].get<double>()) : "") + "</td><td class=\"num\">" +
+             (has ? member(st, "n").dump() : "") + "</td><td class=\"num\">" +
+             (is_num(x, "fraction_of_peak") ? fmt::format("{:.1f}%", 100 * x["fraction_of_peak"].get<double>()) : "") + "</td><td>" +
+             escape_html(pw) + "</td><td>" + escape_html(status == "ok" ? status : status + ": " + str(p, "reason")) + "</td></tr>\n";
+    }
+  }
+  out += "</tbody></table>\n<h3>" + E(Msg::diagnosis_heading, l) + "</h3>\n";
+  const json& findings = member(m, "diagnosis");
+  if (!findings.is_array() || findings.empty()) return out + "<p class=\"muted\">" + E(Msg::diagnosis_none, l) + "</p>\n</section>\n";
+  out += "<table id=\"diagnosis\"><tbody>\n";
+  for (const auto& f : findings) {
+    const std::string cost = is_num(f, "cost_fraction") ? fmt::format("{:.0f}% — {}", 100 * f["cost_fraction"].get<double>(), str(f, "cost_method"))
+                                                        : str(f, "cost_method");
+    out += "<tr><td><b>" + escape_html(str(f, "id")) + "</b><br>" + escape_html(str(f, "what")) + "<br><span class=\"muted\">" +
+           escape_html(str(f, "evidence")) + "</span></td><td>" + E(Msg::cost_col, l) + ": " + escape_html(cost) + "<br>" +
+           E(Msg::fix_col, l) + ": " + escape_html(str(f, "fix")) + "</td></tr>\n";
+  }
+  return out + "</tbody></table>\n</section>\n";
 }
 
 std::string telemetry_section(const ResultDoc& r, Lang l, json& chart) {

@@ -1,4 +1,5 @@
 #include "aicq/store/store.hpp"
+#include "aicq/core/clock.hpp"
 
 #include <sqlite3.h>
 
@@ -53,11 +54,6 @@ std::string first_line(std::string_view sql) {
   const std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
   throw SqliteError(rc, sql.empty() ? fmt::format("store {}: {} failed: {}", db_path, call, msg)
                                     : fmt::format("store {}: {} failed: {} (in: {})", db_path, call, msg, first_line(sql)));
-}
-
-std::string utc_now() {
-  const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
-  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", now);
 }
 
 bool valid_migration_name(std::string_view name) {
@@ -388,7 +384,7 @@ void Store::migrate(const std::vector<Migration>& migrations) {
   for (const Migration* m : pending()) {
     run_script(db_.get(), m->sql, path_, m->name);
     insert.reset();
-    insert.bind(1, std::string_view(m->name)).bind(2, std::string_view(core::sha256_hex(m->sql))).bind(3, std::string_view(utc_now()));
+    insert.bind(1, std::string_view(m->name)).bind(2, std::string_view(core::sha256_hex(m->sql))).bind(3, std::string_view(core::utc_iso8601()));
     insert.run();
   }
   t.commit();
@@ -414,7 +410,7 @@ std::int64_t Store::record(const json& result, const std::string& written_to) {
       " grade_status, coverage, status, written_to, result_json, result_sha256)"
       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) RETURNING id");
   ins.bind(1, req_string(result, "/provenance/created"))
-      .bind(2, std::string_view(utc_now()))
+      .bind(2, std::string_view(core::utc_iso8601()))
       .bind(3, req_string(result, "/system/name"))
       .bind(4, opt_string(result, "/system/operator"))
       .bind(5, req_string(result, "/profile/id"))
