@@ -65,6 +65,7 @@ struct Options {
   int stream_reps = 10;                 // STREAM's NTIMES
   int threads = 0;                      // 0: every online CPU, as the probes
   std::string blis = "libblis.so.4";
+  bool triad_thp = false;               // memory.stream does not advise huge pages; --triad-thp does
   std::set<std::string> only;           // empty: all
 };
 
@@ -72,6 +73,7 @@ struct Options {
   std::cerr << "aicq_bench_peers: " << message << "\n"
             << "usage: aicq_bench_peers [--gemm-n N] [--linpack-n N] [--stream-elements N] [--reps R]\n"
             << "                        [--linpack-reps R] [--stream-reps R] [--threads T] [--blis LIB]\n"
+            << "                        [--triad-thp]\n"
             << "                        [--only dgemm,sgemm,linpack,triad]\n";
   std::exit(2);
 }
@@ -100,6 +102,7 @@ Options parse(int argc, char** argv) {
     else if (a == "--stream-reps") o.stream_reps = static_cast<int>(parse_count(a, value()));
     else if (a == "--threads") o.threads = static_cast<int>(parse_count(a, value()));
     else if (a == "--blis") o.blis = value();
+    else if (a == "--triad-thp") o.triad_thp = true;
     else if (a == "--only") {
       std::stringstream s(value());
       for (std::string w; std::getline(s, w, ',');) {
@@ -407,15 +410,20 @@ json run_triad(const Options& o) {
     rule = "4 x last-level cache (" + std::to_string(llc_bytes()) + " B, sysconf) / 8 B, at least 1e6";
   }
   const int t = o.threads;
-  double* a = static_cast<double*>(std::aligned_alloc(64, (n * 8 + 63) / 64 * 64));
-  double* b = static_cast<double*>(std::aligned_alloc(64, (n * 8 + 63) / 64 * 64));
-  double* c = static_cast<double*>(std::aligned_alloc(64, (n * 8 + 63) / 64 * 64));
+  // As memory.stream: 64-byte aligned, 4 KiB pages; --triad-thp aligns to 2 MiB and advises huge pages.
+  const std::size_t align = o.triad_thp ? std::size_t{2} << 20 : 64;
+  const std::size_t bytes = (n * 8 + align - 1) / align * align;
+  double* a = static_cast<double*>(std::aligned_alloc(align, bytes));
+  double* b = static_cast<double*>(std::aligned_alloc(align, bytes));
+  double* c = static_cast<double*>(std::aligned_alloc(align, bytes));
   if (!a || !b || !c) {
     std::free(a);
     std::free(b);
     std::free(c);
     throw std::bad_alloc();
   }
+  if (o.triad_thp)
+    for (double* p : {a, b, c}) (void)::madvise(p, bytes, MADV_HUGEPAGE);
   // STREAM's initialisation: parallel first touch with the loop's own schedule.
 #pragma omp parallel for num_threads(t) schedule(static)
   for (std::size_t j = 0; j < n; ++j) {
@@ -444,6 +452,7 @@ json run_triad(const Options& o) {
          {"rule", rule},
          {"threads", t},
          {"initialisation", "parallel first touch, same schedule"},
+         {"pages", o.triad_thp ? "2 MiB aligned, MADV_HUGEPAGE" : "64 B aligned, no advice (as memory.stream)"},
          {"validation", {{"passed", ok}, {"detail", "every 4099th element of a equals 2 exactly"}}}};
   return result("openmp.triad", "triad", "B/s", rates, d);
 }

@@ -49,7 +49,7 @@ for iv in $intervals; do
   aicq_addr=""
   for _ in $(seq 1 50); do
     aicq_addr=$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$scratch/monitor-$iv.out" | head -1 || true)
-    [ -n "$aicq_addr" ] && "$PY" -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1)' \
+    [ -n "$aicq_addr" ] && "$PY" -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1).read()' \
       "http://127.0.0.1:$ne_port/metrics" 2>/dev/null && break
     sleep 0.2
   done

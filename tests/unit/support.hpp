@@ -3,6 +3,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -30,10 +32,27 @@ inline Outcome run(const std::vector<std::string>& args) {
   return o;
 }
 
+/// Scratch folders of this process, removed when it ends (a test that fails keeps nothing behind either: look at
+/// its output, or set AICQ_KEEP_SCRATCH=1 to keep them).
+struct ScratchFolders {
+  std::vector<std::filesystem::path> folders;
+  ~ScratchFolders() {
+    if (std::getenv("AICQ_KEEP_SCRATCH")) return;
+    std::error_code ec;
+    for (const auto& f : folders) std::filesystem::remove_all(f, ec);
+  }
+};
+inline ScratchFolders& scratch_folders() {
+  static ScratchFolders s;
+  return s;
+}
+
 /// A scratch folder for this test process (`aicq-<name>-<pid>` under the system's temporary folder).
 inline std::filesystem::path scratch(const std::string& name) {
   const auto d = std::filesystem::temp_directory_path() / ("aicq-" + name + "-" + std::to_string(::getpid()));
   std::filesystem::create_directories(d);
+  auto& all = scratch_folders().folders;
+  if (std::find(all.begin(), all.end(), d) == all.end()) all.push_back(d);
   return d;
 }
 
