@@ -139,15 +139,17 @@ ProbeResult run(const Context& ctx) {
   r.id = kId;
   r.started = util::iso_now();
   const std::size_t asked = order_for(ctx);
-  const int reps = repetitions_for(ctx);
+  int reps = repetitions_for(ctx);
   r.requested = {{"suite", to_string(ctx.suite)}, {"tiny", ctx.tiny}, {"threads", ctx.threads},
                  {"n", asked},                    {"repetitions", reps}, {"budget_s", ctx.budget_s}};
   const compute::ThreadGuard threads(ctx.threads);
   std::vector<std::string> notes;
   try {
-    // Calibration (the warm-up): a solve of order n/4 (at least 1000) measures this machine's rate, from which
-    // n is shrunk (never grown) so that the repetitions fit 80% of the budget, as n³ scales. Smaller orders
-    // run at lower rates, so the estimate errs on the safe side; at n/4 by less than a third here.
+    // Calibration (the warm-up): a solve of order n/4 (at least 1000) measures this machine's rate. The order
+    // of the suite is kept whenever it can be — results of one suite then share one n, comparable across runs
+    // and with a fixed-N peer such as HPL: the budget is met by fewer repetitions first (down to 2), and n is
+    // shrunk (never grown, as n³ scales) only when even 2 solves would not fit the budget. Smaller orders run
+    // at lower rates, so the estimate errs on the safe side; at n/4 by about a third here.
     const std::size_t n_cal = std::clamp<std::size_t>(asked / 4, std::min<std::size_t>(asked, 1000), asked);
     double cal_s = 0;
     {
@@ -158,8 +160,13 @@ ProbeResult run(const Context& ctx) {
     std::size_t n = asked;
     if (!ctx.tiny && cal_s > 0) {
       const double rate = linpack::flop(n_cal) / cal_s;  // pessimistic: larger n run faster
-      const double allowed = 0.8 * ctx.budget_s / reps;
-      if (linpack::flop(n) / rate > allowed) {
+      const double per_solve_s = linpack::flop(n) / rate;
+      const int asked_reps = reps;
+      while (reps > 2 && per_solve_s * reps > ctx.budget_s) --reps;
+      if (reps != asked_reps)
+        notes.push_back("repetitions reduced from " + std::to_string(asked_reps) + " to " + std::to_string(reps) + " to fit the time budget");
+      const double allowed = ctx.budget_s / reps;
+      if (per_solve_s > allowed) {
         n = static_cast<std::size_t>(static_cast<double>(n_cal) * std::cbrt(allowed / cal_s));
         n = std::clamp<std::size_t>(n / 100 * 100, n_cal, asked);
         notes.push_back("n reduced from " + std::to_string(asked) + " to fit the time budget");

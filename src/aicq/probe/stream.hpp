@@ -58,6 +58,8 @@ class Arrays {
   std::size_t size() const { return n_; }
   /// The OpenMP team size actually obtained (may be below the request when the runtime limits it).
   int threads() const { return team_; }
+  /// Whether the kernel accepted MADV_HUGEPAGE for the arrays (transparent huge pages "madvise" or "always").
+  bool huge_pages_advised() const { return huge_pages_; }
   double* a() { return a_; }
   double* b() { return b_; }
   double* c() { return c_; }
@@ -69,6 +71,7 @@ class Arrays {
   std::size_t n_;
   int threads_;
   int team_ = 0;
+  bool huge_pages_ = false;
   double* a_ = nullptr;
   double* b_ = nullptr;
   double* c_ = nullptr;
