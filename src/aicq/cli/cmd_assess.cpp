@@ -28,15 +28,7 @@ struct AssessOptions {
 
 int run_assess(const AssessOptions& o, const GlobalOptions& g, Io io) {
   const report::Lang lang = o.lang.empty() ? report::lang_from_env() : report::parse_lang(o.lang);
-  // The store is opened first, so that a --db that cannot be a store is reported (exit 2) before any work;
-  // a failure while working with it never costs the result: it is written first, the failure reported after.
-  std::optional<store::Store> db;
-  std::string store_error;
-  try {
-    db = store::Store::open(o.db);
-  } catch (const core::WorkError& e) {
-    store_error = e.what();
-  }
+  auto [db, store_error] = open_result_store(o.db);
   const data::DataSource src(g.data_dir);
   const catalog::Catalogs cat = catalog::Catalogs::load(src);
   const assess::Profile profile = assess::load_profile(o.profile, src);

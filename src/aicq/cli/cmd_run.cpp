@@ -74,14 +74,7 @@ int run_run(const RunCliOptions& o, const GlobalOptions& g, Io io, const std::ve
   ro.argv = argv;
   ro.scratch_dir = o.scratch;
 
-  // The store first, so that a --db that cannot be a store is reported before any work.
-  std::optional<store::Store> db;
-  std::string store_error;
-  try {
-    db = store::Store::open(o.db);
-  } catch (const core::WorkError& e) {
-    store_error = e.what();
-  }
+  auto [db, store_error] = open_result_store(o.db);
   const data::DataSource src(g.data_dir);
   const catalog::Catalogs cat = catalog::Catalogs::load(src);
   const assess::Profile profile = assess::load_profile(o.profile, src);

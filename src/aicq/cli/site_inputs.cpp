@@ -53,6 +53,16 @@ report::ProfileView profile_view(const assess::Profile& p) {
   return v;
 }
 
+ResultStore open_result_store(const std::string& path) {
+  ResultStore r;
+  try {
+    r.db = store::Store::open(path);
+  } catch (const core::WorkError& e) {
+    r.error = e.what();
+  }
+  return r;
+}
+
 std::string utc_now() { return core::utc_iso8601(); }
 
 std::string host_name() {

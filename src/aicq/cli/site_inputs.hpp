@@ -2,6 +2,7 @@
 // and the records of the evidence files it references).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -9,6 +10,7 @@
 #include "aicq/catalog/catalog.hpp"
 #include "aicq/report/html.hpp"
 #include "aicq/declare/declaration.hpp"
+#include "aicq/store/store.hpp"
 
 namespace aicq::cli {
 
@@ -23,6 +25,15 @@ SiteInputs read_site(const std::string& path, const catalog::Catalogs& catalogs)
 /// The profile as the report renderer sees it (curves, blends, weights, bands): the report layer does not
 /// depend on assess, so the commands hand it this view.
 report::ProfileView profile_view(const assess::Profile& p);
+
+/// The store a command records its result in, opened before any work so that a --db that cannot be a store is
+/// reported first (InputError, exit 2); a failure while opening it otherwise (WorkError) never costs the result:
+/// the store is then empty and `error` says why, for the command to report after writing the result.
+struct ResultStore {
+  std::optional<store::Store> db;
+  std::string error;
+};
+ResultStore open_result_store(const std::string& path);
 
 /// The current UTC time as ISO 8601 ("2026-11-29T12:00:00Z").
 std::string utc_now();

@@ -14,6 +14,7 @@
 #include "aicq/core/clock.hpp"
 #include "aicq/core/diagnostics.hpp"
 #include "aicq/core/units.hpp"
+#include "aicq/probe/child.hpp"
 #include "aicq/telemetry/telemetry.hpp"
 
 namespace aicq::measure {
@@ -159,11 +160,7 @@ RunOutcome run(const RunOptions& o, const SiteFacts& site, const assess::Profile
     if (peaks.clock) di.measured_clock_hz = peaks.clock->hz;
     di.base_clock_hz = host.cpu.base_clock_hz;
     di.self_exe = o.self_exe;
-    for (char** e = environ; e && *e; ++e) {
-      const std::string kv(*e);
-      const auto eq = kv.find('=');
-      if (eq != std::string::npos) di.environment[kv.substr(0, eq)] = kv.substr(eq + 1);
-    }
+    di.environment = probe::current_environment();
     di.suite = probe::Suite::quick;
     di.tiny = o.tiny;
     di.threads = ctx.threads;
