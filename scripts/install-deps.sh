@@ -28,7 +28,15 @@ packages=(
   ipmitool             # server power through IPMI DCMI (`ipmitool dcmi power reading`)
   hpcc                 # bench/: DGEMM, HPL and STREAM side by side with Debian's HPC Challenge
   libbenchmark-dev     # bench/: Google Benchmark micro-benchmarks
+  zlib1g-dev           # the gzipped IDX files of Fashion-MNIST (ai.train, ai.infer)
+  libtorch-dev         # ai.train, ai.infer, resilience.* (libtorch 1.13, CPU)
+  dataset-fashion-mnist  # the real dataset ai.train trains on (/usr/share/datasets/fashion-mnist)
+  python3-torch        # bench/: the same CNN trained with PyTorch side by side (Debian's /usr/bin/python3)
   python3              # bench/: side_by_side.sh and sampler_overhead.sh scrape and summarise with /usr/bin/python3
+  libopenmpi-dev       # aicq run --mpi: MPI C API (OpenMPI 4.1) of src/aicq/cluster
+  openmpi-bin          # mpirun: the cluster tests launch aicq run --mpi with 2 and 4 ranks
+  slurm-wlm            # a test starts a private single-node Slurm and runs srun --mpi=pmix … aicq run --mpi
+  munge                # Slurm's authentication, started by that test on a private socket
 )
 
 missing=()

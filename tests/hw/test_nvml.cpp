@@ -221,3 +221,53 @@ TEST(Nvml, HwCommandShowsTheGpus) {
   EXPECT_NE(o.out.find("NVIDIA H100 80GB HBM3"), std::string::npos) << o.out;
   EXPECT_NE(o.out.find("driver 550.54.15"), std::string::npos) << o.out;
 }
+
+// CUDA_VISIBLE_DEVICES, as CUDA reads it (CUDA C Programming Guide, "CUDA Environment Variables").
+TEST(NvmlVisible, IndicesUuidsPrefixesAndTheFirstBadEntryEndsTheList) {
+  std::vector<hw::GpuInfo> d(4);
+  const char* uuids[] = {"GPU-1111aaaa-0000", "GPU-2222bbbb-0000", "GPU-2223cccc-0000", "GPU-4444dddd-0000"};
+  for (unsigned i = 0; i < 4; ++i) {
+    d[i].index = i;
+    d[i].uuid = uuids[i];
+  }
+  const std::optional<std::string> pci = "PCI_BUS_ID";
+  std::string note;
+  EXPECT_EQ(hw::select_visible(d, std::nullopt, std::nullopt, &note), (std::vector<unsigned>{0, 1, 2, 3}));  // unset: all
+  EXPECT_EQ(hw::select_visible(d, "2,0", pci, &note), (std::vector<unsigned>{2, 0}));  // CUDA's order is the list's
+  EXPECT_TRUE(note.empty()) << note;
+  EXPECT_EQ(hw::select_visible(d, " 1 , 1", pci, &note), (std::vector<unsigned>{1}));  // spaces; twice counts once
+  EXPECT_EQ(hw::select_visible(d, "GPU-4444dddd-0000", pci, &note), (std::vector<unsigned>{3}));
+  EXPECT_EQ(hw::select_visible(d, "GPU-1111", pci, &note), (std::vector<unsigned>{0}));  // a unique prefix
+  EXPECT_EQ(hw::select_visible(d, "4444dddd", pci, &note), (std::vector<unsigned>{3}));  // without "GPU-"
+  EXPECT_TRUE(hw::select_visible(d, "4444", pci, &note).empty());  // all digits: an index, and there is no GPU 4444
+  // The list ends at the first entry naming no device: 7 does not exist, so 1 is not visible either.
+  EXPECT_EQ(hw::select_visible(d, "0,7,1", pci, &note), (std::vector<unsigned>{0}));
+  EXPECT_NE(note.find("'7' names no GPU"), std::string::npos) << note;
+  // "GPU-222" is a prefix of two UUIDs: ambiguous, so it ends the list.
+  EXPECT_EQ(hw::select_visible(d, "3,GPU-222,0", pci, &note), (std::vector<unsigned>{3}));
+  EXPECT_NE(note.find("matches 2 GPUs"), std::string::npos) << note;
+  EXPECT_TRUE(hw::select_visible(d, "", pci, &note).empty());
+  EXPECT_NE(note.find("empty"), std::string::npos) << note;
+  EXPECT_TRUE(hw::select_visible(d, "MIG-0a1b2c3d", pci, &note).empty());
+  EXPECT_NE(note.find("MIG"), std::string::npos) << note;
+  // Indices without CUDA_DEVICE_ORDER=PCI_BUS_ID: taken, and the note says whose order they are in.
+  EXPECT_EQ(hw::select_visible(d, "1", std::nullopt, &note), (std::vector<unsigned>{1}));
+  EXPECT_NE(note.find("CUDA_DEVICE_ORDER=PCI_BUS_ID"), std::string::npos) << note;
+}
+
+TEST(NvmlVisible, DiscoveryListsOnlyTheVisibleGpus) {
+  FakeNvml fake(std::string(kTwoGpus) + "gpu1.uuid = GPU-87654321-4321-4321-4321-cba987654321\n");
+  test::ScopedEnv order("CUDA_DEVICE_ORDER", "PCI_BUS_ID");
+  {
+    test::ScopedEnv visible("CUDA_VISIBLE_DEVICES", "GPU-8765");
+    const hw::Host h = hw::discover(test::hardware_catalog());
+    ASSERT_EQ(h.gpus.size(), 1u) << h.gpu_note;
+    EXPECT_EQ(h.gpus[0].name, "NVIDIA L4");
+    EXPECT_EQ(h.gpus[0].index, 1u);
+    EXPECT_NE(h.gpu_note.find("1 of 2 GPUs visible"), std::string::npos) << h.gpu_note;
+  }
+  {
+    test::ScopedEnv visible("CUDA_VISIBLE_DEVICES", "");
+    EXPECT_TRUE(hw::discover(test::hardware_catalog()).gpus.empty());
+  }
+}

@@ -147,9 +147,9 @@ TEST(RunEvidence, EstimatedPowerIsLabelledQ0) {
 }
 
 TEST(RunSelection, UnknownProbeIsBadInputNamingTheKnownOnes) {
-  const auto o = test::run({"run", "--only", "compute.gemm,compute.gpu", "--out", test::scratch("run-sel").string()});
+  const auto o = test::run({"run", "--only", "compute.gemm,compute.tpu", "--out", test::scratch("run-sel").string()});
   EXPECT_EQ(o.rc, 2);
-  EXPECT_NE(o.err.find("compute.gpu"), std::string::npos) << o.err;
+  EXPECT_NE(o.err.find("compute.tpu"), std::string::npos) << o.err;
   EXPECT_NE(o.err.find("memory.stream"), std::string::npos) << o.err;
   EXPECT_FALSE(std::filesystem::exists(test::scratch("run-sel") / "result.json"));
 }

@@ -154,3 +154,35 @@ TEST(NvmlSampler, DiscoveryWithoutADriverSaysWhy) {
     }
   ::unsetenv("AICQ_NVML_LIBRARY");
 }
+
+TEST(NvmlSampler, OnlyTheGpusCudaVisibleDevicesLeavesAreSampled) {
+  FakeNvml fake("visible", R"(count = 2
+gpu0.name = NVIDIA H100 80GB HBM3
+gpu0.uuid = GPU-12345678-1234-1234-1234-123456789abc
+gpu0.power_mw = 70000
+gpu1.name = NVIDIA L4
+gpu1.uuid = GPU-87654321-4321-4321-4321-cba987654321
+gpu1.power_mw = 30000
+)");
+  ::setenv("CUDA_VISIBLE_DEVICES", "GPU-87654321", 1);
+  const fs::path root = test::fresh("nvml-visible-root");
+  test::write_text(root / "proc/stat", test::slurp(test::fixture("proc/stat.0")));
+  Config c;
+  c.root = root.string();
+  bool seen = false;
+  for (const auto& a : discover(c))
+    if (a.id == "nvml") {
+      seen = true;
+      EXPECT_TRUE(a.available) << a.why_not;
+      EXPECT_NE(a.source.find("NVIDIA L4"), std::string::npos) << a.source;
+      EXPECT_EQ(a.source.find("H100"), std::string::npos) << a.source;  // not in use: not measured
+    }
+  EXPECT_TRUE(seen);
+  ::setenv("CUDA_VISIBLE_DEVICES", "", 1);  // an empty list hides every GPU: NVML is then not a source
+  for (const auto& a : discover(c))
+    if (a.id == "nvml") {
+      EXPECT_FALSE(a.available);
+      EXPECT_NE(a.why_not.find("leaves none of the 2 GPUs visible"), std::string::npos) << a.why_not;
+    }
+  ::unsetenv("CUDA_VISIBLE_DEVICES");
+}

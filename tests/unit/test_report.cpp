@@ -283,7 +283,13 @@ TEST(ReportHtml, SignatureStatusAndProbesWhenPresent) {
       {"id": "<b>gemm</b>", "status": "ok", "power": {"mean_power_w": 180.5, "quality": "Q1"},
        "measurements": [{"id": "dgemm_fp64", "unit": "FLOP/s", "stats": {"median": 36.95e9, "cv": 0.056, "n": 5},
                          "fraction_of_peak": 0.3126}]},
-      {"id": "storage.io", "status": "skipped", "reason": "no space", "measurements": []}],
+      {"id": "storage.io", "status": "skipped", "reason": "no space", "measurements": []},
+      {"id": "ai.infer", "status": "ok", "measurements": [
+        {"id": "offline_bf16", "unit": "FLOP/s", "precision": "bf16", "stats": {"median": 160e9, "cv": 0.01, "n": 3},
+         "fraction_of_peak": 0.2, "details": {"valid": false, "model": {"name": "Fashion-MNIST CNN", "task": "inference",
+         "unit": "sample", "throughput": 20000, "flop_per_unit": 8e6, "accuracy": 0.80, "reference_accuracy": 0.875}}}]},
+      {"id": "resilience.recovery", "status": "ok", "measurements": [
+        {"id": "recovery_time", "unit": "s", "stats": {"median": 3.5, "cv": 0, "n": 1}, "details": {"steps_lost": 7}}]}],
     "diagnosis": [{"id": "blas.openblas_coretype", "what": "OPENBLAS_CORETYPE=Haswell", "cost_fraction": 0.4,
                    "cost_method": "measured", "fix": "unset it"}]})");
   doc.doc["telemetry"] = {{"series", json::array({{{"name", "power"}, {"unit", "W"}, {"points", {{0, 100.5}, {1000, 101}}}}})}};
@@ -300,6 +306,16 @@ TEST(ReportHtml, SignatureStatusAndProbesWhenPresent) {
   EXPECT_NE(html.find(">no space</td><td>skipped<"), std::string::npos);  // a probe that did not run: why
   EXPECT_NE(html.find("40% — measured"), std::string::npos);
   EXPECT_NE(html.find("id=\"telemetry-chart\""), std::string::npos);
+  // The AI workload row: 20000 samples/s, 8 MFLOP per sample, MFU 20.0%, accuracy 80.00% (87.50%), retention
+  // 0.80/0.875 = 0.9143, marked ✗ (below MLPerf's 99%: details.valid false).
+  EXPECT_NE(html.find("id=\"models\""), std::string::npos);
+  EXPECT_NE(html.find("Fashion-MNIST CNN (inference, bf16)"), std::string::npos);
+  EXPECT_NE(html.find("20000 samples/s"), std::string::npos);
+  EXPECT_NE(html.find("80.00% (87.50%)"), std::string::npos);
+  EXPECT_NE(html.find("0.9143 ✗"), std::string::npos);
+  // Resilience: the recovery time and the figures behind it.
+  EXPECT_NE(html.find("id=\"resilience\""), std::string::npos);
+  EXPECT_NE(html.find(">steps_lost</td><td class=\"num\">7<"), std::string::npos);
 }
 
 TEST(ReportHtml, ImprovementsFollowTheNextCurveAnchorWeightedByTheGlobalWeight) {

@@ -24,6 +24,7 @@ const std::vector<Registered>& registry() {
   static const std::vector<Registered> r = {{"run", &add_run},           {"hw", &add_hw},
                                             {"probes", &add_probes},     {"sensors", &add_sensors},
                                             {"monitor", &add_monitor},   {"utilization", &add_utilization},
+                                            {"assemble", &add_assemble},
                                             {"validate", &add_validate}, {"assess", &add_assess},   {"explain", &add_explain},
                                             {"compare", &add_compare},   {"rescore", &add_rescore}, {"profile", &add_profile},
                                             {"report", &add_report},     {"history", &add_history}, {"show", &add_show},

@@ -1,4 +1,5 @@
-// aicq probes [--format text|json] [--run PROBE …]: the probe list, or one probe's JSON record (see docs/cli.md).
+// aicq probes [--format text|json] [--run PROBE …] [--train-worker DIR …]: the probe list, one probe's JSON record,
+// or the training worker that resilience.recovery supervises (see docs/cli.md).
 #include <filesystem>
 #include <chrono>
 #include <thread>
@@ -8,6 +9,7 @@
 #include "aicq/cli/commands.hpp"
 #include "aicq/core/diagnostics.hpp"
 #include "aicq/probe/probe.hpp"
+#include "aicq/probe/resilience.hpp"
 
 namespace aicq::cli {
 
@@ -17,6 +19,10 @@ struct ProbesOptions {
   std::string format = "text", run, suite = "standard", scratch;
   bool tiny = false;
   int threads = 0;
+  // The training worker of resilience.recovery (not for users: its supervisor starts it).
+  std::string train_worker;
+  std::optional<int> steps, checkpoint_every, stop_after;  // defaults: 120, 20
+  std::optional<std::uint64_t> seed;                        // default 0
 };
 
 nlohmann::json listing() {
@@ -31,6 +37,17 @@ nlohmann::json listing() {
 }
 
 int run_probes(const ProbesOptions& o, Io io) {
+  const bool worker_option = o.steps || o.checkpoint_every || o.seed || o.stop_after;
+  if (o.train_worker.empty() && worker_option)
+    throw core::InputError(core::Location{"aicq probes"}, "--train-worker",
+                           "--steps, --checkpoint-every, --seed and --stop-after go with --train-worker DIR");
+  if (!o.train_worker.empty()) {
+    if (!o.run.empty())
+      throw core::InputError(core::Location{"aicq probes"}, "--train-worker", "--train-worker and --run exclude each other");
+    const int threads = o.threads > 0 ? o.threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+    return probe::train_worker(o.train_worker, o.steps.value_or(120), o.checkpoint_every.value_or(20), o.seed.value_or(0), threads,
+                               o.stop_after);
+  }
   if (o.run.empty()) {
     const auto list = listing();
     if (o.format == "json") {
@@ -84,6 +101,11 @@ Action add_probes(CLI::App& app, const GlobalOptions&) {
   app.add_flag("--tiny", o->tiny, "smallest sizes");
   app.add_option("--threads", o->threads, "threads")->check(CLI::Range(1, 4096));
   app.add_option("--scratch", o->scratch, "scratch folder");
+  app.add_option("--train-worker", o->train_worker, "training worker of resilience.recovery");
+  app.add_option("--steps", o->steps, "worker: training steps")->check(CLI::Range(1, 100000000));
+  app.add_option("--checkpoint-every", o->checkpoint_every, "worker: steps between checkpoints")->check(CLI::Range(1, 100000000));
+  app.add_option("--seed", o->seed, "worker: seed");
+  app.add_option("--stop-after", o->stop_after, "worker: stop itself after this step")->check(CLI::Range(1, 100000000));
   return [o](Io io) { return run_probes(*o, io); };
 }
 

@@ -12,6 +12,7 @@
 #include <ostream>
 
 #include "aicq/assess/result.hpp"
+#include "aicq/cli/cluster_cli.hpp"
 #include "aicq/cli/commands.hpp"
 #include "aicq/cli/run_control.hpp"
 #include "aicq/cli/site_inputs.hpp"
@@ -30,10 +31,13 @@ namespace aicq::cli {
 namespace {
 
 struct RunCliOptions {
-  std::string suite = "standard", only, site, out, profile, lang, db, scratch, interval = "1s", utilization_since = "30d";
+  std::string suite = "standard", only, site, out, profile, lang, db, scratch, interval = "1s", utilization_since = "30d",
+              checkpoint_size;
   int threads = 0;
   bool require_valid = false, no_diagnosis = false, no_telemetry = false;
   bool tiny = false;  // tests: smallest sizes
+  bool mpi = false, result_only = false;  // --mpi: a cluster run (cluster_cli.cpp); --result-only: no report, no store
+  std::string mpi_timeout = "10m";
 };
 
 std::vector<std::string> split_commas(const std::string& s) {
@@ -60,7 +64,7 @@ int run_run(const RunCliOptions& o, const GlobalOptions& g, Io io, const std::ve
   measure::RunOptions ro;
   ro.suite = *probe::suite_from(o.suite);
   ro.only = split_commas(o.only);
-  measure::select_probes(ro.only);  // unknown ids are bad input, before any work
+  measure::select_probes(ro.only, ro.suite);  // unknown ids are bad input, before any work
   const double interval = duration_option(o.interval, "--interval");
   if (interval < 0.1)
     throw core::InputError(core::Location{o.interval}, "--interval", "expected at least 100ms");
@@ -73,8 +77,22 @@ int run_run(const RunCliOptions& o, const GlobalOptions& g, Io io, const std::ve
   ro.self_exe = self_exe();
   ro.argv = argv;
   ro.scratch_dir = o.scratch;
+  if (!o.checkpoint_size.empty()) {
+    core::Quantity q;
+    try {
+      q = core::parse_quantity(o.checkpoint_size, core::dim::bytes(), "'4 GiB'");
+    } catch (const core::UnitError& e) {
+      throw core::InputError(core::Location{o.checkpoint_size}, "--checkpoint-size",
+                             fmt::format("expected a size such as '4 GiB', found '{}': {}", o.checkpoint_size, e.what()));
+    }
+    if (!(q.si >= 1024 * 1024) || q.si > 1e15)
+      throw core::InputError(core::Location{o.checkpoint_size}, "--checkpoint-size",
+                             fmt::format("expected a size from 1 MiB to 1 PB, found {}", o.checkpoint_size));
+    ro.checkpoint_bytes = q.si;
+  }
 
-  auto [db, store_error] = open_result_store(o.db);
+  if (o.mpi) return run_mpi(ro, argv, MpiCliOptions{o.out, o.site, o.profile, o.lang, o.db, o.mpi_timeout, o.result_only}, g, io);
+  auto [db, store_error] = o.result_only ? ResultStore{} : open_result_store(o.db);
   const data::DataSource src(g.data_dir);
   const catalog::Catalogs cat = catalog::Catalogs::load(src);
   const assess::Profile profile = assess::load_profile(o.profile, src);
@@ -134,10 +152,12 @@ int run_run(const RunCliOptions& o, const GlobalOptions& g, Io io, const std::ve
   const std::string summary = report::summary(outcome.result, lang);
   core::write_file_atomic((out / "summary.txt").string(), summary);
   const report::ProfileView pv = profile_view(profile);
-  core::write_file_atomic((out / "report.html").string(),
-                          report::html(report::ResultDoc{result_file, outcome.result, ingest::file_sha256(result_file)}, &pv, lang));
+  if (!o.result_only)
+    core::write_file_atomic((out / "report.html").string(),
+                            report::html(report::ResultDoc{result_file, outcome.result, ingest::file_sha256(result_file)}, &pv, lang));
   io.out << "\n" << summary;
-  io.out << fmt::format("result: {}\nreport: {}\n", result_file, (out / "report.html").string());
+  io.out << fmt::format("result: {}\n", result_file);
+  if (!o.result_only) io.out << fmt::format("report: {}\n", (out / "report.html").string());
 
   if (db) {
     try {
@@ -175,16 +195,20 @@ Action add_run(CLI::App& app, const GlobalOptions& g) {
   app.add_option("--scratch", o->scratch, "scratch folder");
   app.add_option("--interval", o->interval, "sampling interval");
   app.add_option("--utilization-since", o->utilization_since, "window of monitor samples");
+  app.add_option("--checkpoint-size", o->checkpoint_size, "synthetic checkpoint state");
   app.add_flag("--require-valid", o->require_valid, "exit 3 on an invalid probe");
   app.add_flag("--no-diagnosis", o->no_diagnosis, "skip the gap diagnosis");
   app.add_flag("--no-telemetry", o->no_telemetry, "no sampling");
   app.add_flag("--tiny", o->tiny, "smallest sizes (tests)");
+  app.add_flag("--mpi", o->mpi, "a cluster run across the ranks of an MPI job");
+  app.add_option("--mpi-timeout", o->mpi_timeout, "longest a collective step may take");
+  app.add_flag("--result-only", o->result_only, "result.json, raw/ and summary.txt only");
   return [o, &g, &app](Io io) {
     std::vector<std::string> argv{"aicq", "run"};
     for (const auto* opt : app.get_options()) {
       if (opt->count() == 0 || opt->get_lnames().empty()) continue;
       argv.push_back("--" + opt->get_lnames().front());
-      if (opt->get_type_size() != 0)
+      if (opt->get_expected_max() != 0)  // flags expect no value (their results read "true")
         for (const auto& v : opt->results()) argv.push_back(v);
     }
     return run_run(*o, g, io, argv);

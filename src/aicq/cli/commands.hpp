@@ -32,5 +32,6 @@ Action add_run(CLI::App& app, const GlobalOptions& g);
 Action add_sensors(CLI::App& app, const GlobalOptions& g);
 Action add_monitor(CLI::App& app, const GlobalOptions& g);
 Action add_utilization(CLI::App& app, const GlobalOptions& g);
+Action add_assemble(CLI::App& app, const GlobalOptions& g);
 
 }  // namespace aicq::cli

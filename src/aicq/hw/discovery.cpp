@@ -207,8 +207,11 @@ Host discover(const catalog::HardwareCatalog& cat) {
     h.nvml_driver = nvml->driver_version();
     try {
       const unsigned n = nvml->device_count();
-      for (unsigned i = 0; i < n; ++i) h.gpus.push_back(nvml->info(i));
+      std::string note;
+      for (const unsigned i : nvml->visible_devices(&note)) h.gpus.push_back(nvml->info(i));
       if (n == 0) h.gpu_note = fmt::format("NVML (driver {}) reports no GPU", h.nvml_driver);
+      else if (h.gpus.size() < n || !note.empty())
+        h.gpu_note = fmt::format("{} of {} GPUs visible under CUDA_VISIBLE_DEVICES{}", h.gpus.size(), n, note.empty() ? "" : ": " + note);
     } catch (const std::exception& e) {
       h.gpu_note = fmt::format("NVML loaded but the GPUs could not be listed: {}", e.what());
     }

@@ -10,6 +10,8 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <algorithm>
+#include <set>
 
 #include "aicq/core/diagnostics.hpp"
 
@@ -284,6 +286,70 @@ GpuReading Nvml::read(unsigned index) const {
   r.mem_clock_hz = f.read_clock("nvmlDeviceGetClockInfo", f.clock, d, index, NVML_CLOCK_MEM);
   r.power_limit_w = f.read("nvmlDeviceGetEnforcedPowerLimit", f.power_limit, d, index, 1e-3);
   return r;
+}
+
+std::vector<unsigned> select_visible(const std::vector<GpuInfo>& devices, const std::optional<std::string>& visible,
+                                     const std::optional<std::string>& device_order, std::string* note) {
+  std::vector<unsigned> out;
+  std::vector<std::string> notes;
+  if (!visible) {
+    for (const auto& d : devices) out.push_back(d.index);
+    return out;
+  }
+  const auto trim = [](std::string t) {
+    t.erase(0, t.find_first_not_of(" \t"));
+    t.erase(t.find_last_not_of(" \t") + 1);
+    return t;
+  };
+  std::set<unsigned> seen;
+  bool by_index = false;
+  std::size_t start = 0;
+  const std::string& v = *visible;
+  while (start <= v.size() && !v.empty()) {
+    const auto comma = v.find(',', start);
+    const std::string entry = trim(v.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+    start = comma == std::string::npos ? v.size() + 1 : comma + 1;
+    std::optional<unsigned> found;
+    if (!entry.empty() && std::all_of(entry.begin(), entry.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      by_index = true;
+      if (entry.size() <= 9) {
+        const auto i = static_cast<std::size_t>(std::stoul(entry));
+        if (i < devices.size()) found = devices[i].index;
+      }
+    } else if (entry.rfind("MIG-", 0) == 0) {
+      notes.push_back(fmt::format("'{}' is a MIG instance, which aicq does not resolve to its GPU; the list ends there", entry));
+      break;
+    } else if (!entry.empty()) {
+      // A UUID or a unique prefix of one, with or without the "GPU-" prefix (CUDA accepts both).
+      const std::string want = entry.rfind("GPU-", 0) == 0 ? entry : "GPU-" + entry;
+      std::vector<unsigned> matches;
+      for (const auto& d : devices)
+        if (d.uuid.rfind(want, 0) == 0) matches.push_back(d.index);
+      if (matches.size() == 1) found = matches.front();
+      else if (matches.size() > 1) notes.push_back(fmt::format("'{}' matches {} GPUs", entry, matches.size()));
+    }
+    if (!found) {
+      notes.push_back(fmt::format("CUDA_VISIBLE_DEVICES entry '{}' names no GPU here; it and the entries after it are ignored, as CUDA does", entry));
+      break;
+    }
+    if (seen.insert(*found).second) out.push_back(*found);
+  }
+  if (v.empty()) notes.push_back("CUDA_VISIBLE_DEVICES is empty: no GPU is visible");
+  if (by_index && device_order.value_or("") != "PCI_BUS_ID")
+    notes.push_back("CUDA_VISIBLE_DEVICES uses indices: they are read in PCI bus order (NVML's), which is CUDA's order only with CUDA_DEVICE_ORDER=PCI_BUS_ID");
+  if (note) *note = fmt::format("{}", fmt::join(notes, "; "));
+  return out;
+}
+
+std::vector<unsigned> Nvml::visible_devices(std::string* note) const {
+  std::vector<GpuInfo> all;
+  const unsigned n = device_count();
+  for (unsigned i = 0; i < n; ++i) all.push_back(info(i));
+  const auto env = [](const char* name) -> std::optional<std::string> {
+    const char* v = std::getenv(name);
+    return v ? std::optional<std::string>(v) : std::nullopt;
+  };
+  return select_visible(all, env("CUDA_VISIBLE_DEVICES"), env("CUDA_DEVICE_ORDER"), note);
 }
 
 }  // namespace aicq::hw

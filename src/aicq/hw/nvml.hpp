@@ -43,6 +43,16 @@ struct GpuReading {
   std::optional<double> power_limit_w;
 };
 
+/// The GPUs a CUDA program would see, as NVML indices, under CUDA_VISIBLE_DEVICES (`visible`; nullopt = the
+/// variable is unset = every device). CUDA's rules: a comma-separated list of device indices or UUIDs
+/// ("GPU-8f2e…", a unique prefix is enough); the list ends at the first entry that names no device (later ones
+/// are ignored, as CUDA does); an empty value hides every GPU; a device named twice counts once. MIG instances
+/// ("MIG-…") are not resolved here: the entry stops the list and `note` says so. Indices are taken in NVML's
+/// order (PCI bus order), which is CUDA's only with CUDA_DEVICE_ORDER=PCI_BUS_ID — `note` says so when the
+/// list uses indices without it. `note` also names every entry that stopped the list.
+std::vector<unsigned> select_visible(const std::vector<GpuInfo>& devices, const std::optional<std::string>& visible,
+                                     const std::optional<std::string>& device_order, std::string* note);
+
 /// A loaded and initialised NVML. Thread-safe for reads (NVML is).
 class Nvml {
  public:
@@ -61,6 +71,9 @@ class Nvml {
   unsigned device_count() const;
   GpuInfo info(unsigned index) const;      // throws core::WorkError naming the call and the NVML code
   GpuReading read(unsigned index) const;   // unsupported fields empty; other errors throw core::WorkError
+  /// The NVML indices of the devices this process's CUDA_VISIBLE_DEVICES leaves visible (select_visible);
+  /// every device when it is unset. Only these are measured (telemetry, discovery, GPU probes).
+  std::vector<unsigned> visible_devices(std::string* note = nullptr) const;
 
   struct Impl;
 

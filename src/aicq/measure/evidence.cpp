@@ -68,6 +68,11 @@ std::string name_of(const probe::ProbeResult& r, const probe::Measurement& m) {
   return lib.empty() ? fmt::format("{} {}", r.id, m.id) : fmt::format("{} {} ({})", r.id, m.id, lib);
 }
 
+// A measurement's own verdict (e.g. reduced precision below 99% of the FP32 accuracy), beside its probe's.
+bool measurement_valid(const probe::Measurement& m) {
+  return !(m.details.contains("valid") && m.details["valid"].is_boolean() && !m.details["valid"].get<bool>());
+}
+
 }  // namespace
 
 std::vector<core::Evidence> evidence_of(const hw::Host& host, const hw::Peaks& peaks,
@@ -129,7 +134,17 @@ std::vector<core::Evidence> evidence_of(const hw::Host& host, const hw::Peaks& p
         auto& a = b.add(p + ".achieved", m.stats.median, dim::op_rate(), EvidenceKind::measured, method_of(m), name_of(r, m));
         a.source.reference = m.peak_source;
         const auto pk = peak_by_precision.find(m.precision);
-        if (pk != peak_by_precision.end()) {
+        if (m.details.contains("devices") && m.details["devices"].is_number()) {
+          // A probe on other devices than the CPUs (compute.gpu) names its devices and their peak; never the CPU's.
+          b.add(p + ".devices", m.details["devices"].get<double>(), core::Dimension::none(), EvidenceKind::measured,
+                "devices the probe ran on");
+          if (m.details.contains("peak_per_device") && m.details["peak_per_device"].is_number()) {
+            auto& e = b.add(p + ".peak_per_device", m.details["peak_per_device"].get<double>(), dim::op_rate(),
+                            EvidenceKind::declared, m.details.value("peak_method", "peak per device"));
+            e.source.catalog = m.details.value("catalog", "");
+            e.source.reference = m.details.value("peak_reference", "");
+          }
+        } else if (pk != peak_by_precision.end()) {
           b.add(p + ".devices", sockets, core::Dimension::none(), EvidenceKind::measured, "CPU packages the probe ran on");
           auto& e = b.add(p + ".peak_per_device", pk->second->flops / sockets, dim::op_rate(), kind_of(pk->second->kind),
                           pk->second->method);
@@ -137,6 +152,9 @@ std::vector<core::Evidence> evidence_of(const hw::Host& host, const hw::Peaks& p
         }
         if (r.status == probe::Status::invalid)
           b.add(p + ".invalid", 1, core::Dimension::none(), EvidenceKind::measured, "validity gate", r.reason);
+        else if (!measurement_valid(m))
+          b.add(p + ".invalid", 1, core::Dimension::none(), EvidenceKind::measured, "validity gate",
+                m.details.value("invalid_reason", "the measurement's own validity gate failed"));
       } else {
         // Memory and storage figures: reported, not scored (methodology: ce.measured).
         b.add(p + (m.higher_is_better ? ".rate" : ".value"), m.stats.median, dimension_of(m.unit), EvidenceKind::measured,
@@ -154,6 +172,52 @@ std::vector<core::Evidence> evidence_of(const hw::Host& host, const hw::Peaks& p
                       q == core::PowerQuality::q0 ? EvidenceKind::estimated : EvidenceKind::measured,
                       "energy over the probe's run", r.power->source);
       j.quality = q;
+    }
+  }
+
+  // Model workloads (ie.model_compute, methodology §2.4): every valid measurement that carries its model — FLOP
+  // per unit counted layer by layer, throughput, accuracy against its reference — on the devices and peak of
+  // its precision. Numbered m0, m1, … so that they never collide with a declaration's models[0], ….
+  int model_row = 0;
+  for (const auto& r : results) {
+    if (r.status != probe::Status::ok) continue;
+    for (const auto& m : r.measurements) {
+      if (m.stats.n == 0 || !m.details.contains("model") || !m.details["model"].is_object() || !measurement_valid(m)) continue;
+      const auto& md = m.details["model"];
+      const auto pk = peak_by_precision.find(m.precision);
+      if (!md.contains("flop_per_unit") || !md.contains("throughput") || pk == peak_by_precision.end()) continue;
+      const std::string p = fmt::format("models[m{}]", model_row++);
+      const std::string what = fmt::format("{} ({} {}, {} {})", md.value("name", r.id), md.value("task", ""), m.precision, r.id, m.id);
+      const std::string unit = md.value("unit", "sample");
+      b.add(p + ".throughput", md["throughput"].get<double>(), unit == "token" ? dim::token_rate() : dim::sample_rate(),
+            EvidenceKind::measured, method_of(m), what);
+      b.add(p + ".flop_per_unit", md["flop_per_unit"].get<double>(), dim::ops(), EvidenceKind::measured,
+            "counted layer by layer from the shapes of the network the probe ran (2 FLOP per multiply-add)", what);
+      b.add(p + ".devices", sockets, core::Dimension::none(), EvidenceKind::measured, "CPU packages the probe ran on");
+      auto& pe = b.add(p + ".peak_per_device", pk->second->flops / sockets, dim::op_rate(), kind_of(pk->second->kind),
+                       pk->second->method);
+      pe.source.reference = pk->second->source;
+      const std::string metric = md.value("accuracy_metric", "accuracy");
+      if (md.contains("accuracy"))
+        b.add(p + ".accuracy", md["accuracy"].get<double>(), core::Dimension::none(), EvidenceKind::measured, metric, what);
+      if (md.contains("reference_accuracy"))
+        b.add(p + ".reference_accuracy", md["reference_accuracy"].get<double>(), core::Dimension::none(),
+              EvidenceKind::measured, md.value("reference", "the reference the probe compares against"), what);
+    }
+  }
+
+  // Resilience (ie.intelligence's measured caps, methodology §2.5): checkpoint write bandwidth and recovery time.
+  for (const auto& r : results) {
+    if (r.status != probe::Status::ok) continue;
+    for (const auto& m : r.measurements) {
+      if (m.stats.n == 0) continue;
+      if (r.id == "resilience.checkpoint" && m.id == "write_bandwidth")
+        b.add("resilience.checkpoint.write_bandwidth", m.stats.median, dim::byte_rate(), EvidenceKind::measured, method_of(m),
+              name_of(r, m));
+      else if (r.id == "resilience.recovery" && m.id == "recovery_time")
+        b.add("resilience.recovery.time", m.stats.median, dim::time(), EvidenceKind::measured,
+              "SIGKILL of a training process → death detected → restarted from its last checkpoint → first step done",
+              name_of(r, m));
     }
   }
 

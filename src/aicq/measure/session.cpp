@@ -37,10 +37,11 @@ void write_json(const fs::path& p, const nlohmann::json& j) { core::write_file_a
 
 }  // namespace
 
-std::vector<const probe::Probe*> select_probes(const std::vector<std::string>& only) {
+std::vector<const probe::Probe*> select_probes(const std::vector<std::string>& only, probe::Suite suite) {
   std::vector<const probe::Probe*> out;
   if (only.empty()) {
-    for (const auto& p : probe::registry()) out.push_back(&p);
+    for (const auto& p : probe::registry())
+      if (p.typical_s.empty() || p.typical_s.contains(suite)) out.push_back(&p);
     return out;
   }
   std::vector<std::string> unknown;
@@ -62,7 +63,7 @@ RunOutcome run(const RunOptions& o, const SiteFacts& site, const assess::Profile
   const auto say = [&](const std::string& s) {
     if (sink.line) sink.line(s);
   };
-  const auto selected = select_probes(o.only);
+  const auto selected = select_probes(o.only, o.suite);
   const fs::path out(o.out_dir);
   fs::create_directories(out / "raw");
   const std::string started = core::utc_iso8601();
@@ -104,6 +105,8 @@ RunOutcome run(const RunOptions& o, const SiteFacts& site, const assess::Profile
   ctx.peak_source = peaks.peaks.empty() ? "" : fmt::format("{}: {}", peaks.peaks.front().kind, peaks.peaks.front().method);
   ctx.llc_bytes = host.cpu.llc_bytes;
   ctx.tiny = o.tiny;
+  ctx.aicq_exe = o.self_exe;
+  ctx.checkpoint_bytes = o.checkpoint_bytes;
   ctx.cancel = &cancel;
   ctx.progress = sink.progress;
   for (std::size_t i = 0; i < selected.size() && !interrupted; ++i) {

@@ -34,7 +34,9 @@ struct RunOptions {
   bool telemetry = true;
   double interval_s = 1.0;
   bool tiny = false;                    // tests: smallest probe sizes, no clock/FMA measurement beyond a blink
-  std::string self_exe;                 // the aicq binary, for the diagnosis' child reruns ("" = none)
+  std::string self_exe;                 // the aicq binary, for the diagnosis' child reruns and resilience.recovery's
+                                        // worker ("" = none: /proc/self/exe for the worker)
+  std::optional<double> checkpoint_bytes;  // resilience.checkpoint's synthetic state (default: by suite)
   std::vector<std::string> argv;
 };
 
@@ -68,9 +70,11 @@ std::vector<core::Evidence> evidence_of(const hw::Host& host, const hw::Peaks& p
                                         const std::vector<probe::ProbeResult>& results, bool with_inventory,
                                         const std::string& time, const catalog::HardwareCatalog* cat = nullptr);
 
-/// The probes a run would run, in order: the suite's, or `only` (unknown ids → core::InputError naming them
-/// and the known ones).
-std::vector<const probe::Probe*> select_probes(const std::vector<std::string>& only);
+/// The probes a run would run, in order: `only` when given (unknown ids → core::InputError naming them and the
+/// known ones), else the suite's — every probe with a typical duration for that suite (the AI and resilience
+/// probes have none for quick: training to target accuracy does not fit its minute).
+std::vector<const probe::Probe*> select_probes(const std::vector<std::string>& only,
+                                               probe::Suite suite = probe::Suite::standard);
 
 /// Runs the pipeline and writes out_dir/result.json and out_dir/raw/*.json atomically.
 RunOutcome run(const RunOptions& o, const SiteFacts& site, const assess::Profile& profile, const catalog::Catalogs& cat,

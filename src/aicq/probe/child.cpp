@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -60,6 +61,33 @@ struct SpawnSetup {
   }
 };
 
+}  // namespace
+
+std::map<std::string, std::string> current_environment() {
+  std::map<std::string, std::string> env;
+  for (char** e = environ; e && *e; ++e) {
+    const std::string kv = *e;
+    const auto eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) continue;
+    env.emplace(kv.substr(0, eq), kv.substr(eq + 1));
+  }
+  return env;
+}
+
+std::vector<std::string> child_environment(const EnvChanges& env_changes) {
+  // Ours, less the variables the changes name, plus the values they set.
+  std::vector<std::string> env_s;
+  for (char** e = environ; e && *e; ++e) {
+    const std::string kv = *e;
+    const auto eq = kv.find('=');
+    if (env_changes.count(kv.substr(0, eq == std::string::npos ? kv.size() : eq))) continue;
+    env_s.push_back(kv);
+  }
+  for (const auto& [k, v] : env_changes)
+    if (v) env_s.push_back(k + "=" + *v);
+  return env_s;
+}
+
 std::string tail_lines(const std::string& s, std::size_t lines) {
   std::vector<std::string> all;
   std::size_t pos = 0;
@@ -75,50 +103,14 @@ std::string tail_lines(const std::string& s, std::size_t lines) {
   return t;
 }
 
-// Kills the child's process group (the child and anything it started) and reaps the child.
-void kill_and_reap(pid_t pid) {
-  ::kill(-pid, SIGKILL);
-  ::kill(pid, SIGKILL);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-}
-
-}  // namespace
-
-std::map<std::string, std::string> current_environment() {
-  std::map<std::string, std::string> env;
-  for (char** e = environ; e && *e; ++e) {
-    const std::string kv = *e;
-    const auto eq = kv.find('=');
-    if (eq == std::string::npos || eq == 0) continue;
-    env.emplace(kv.substr(0, eq), kv.substr(eq + 1));
-  }
-  return env;
-}
-
-ProbeResult run_probe_in_child(const std::string& exe, const std::string& probe, const std::vector<std::string>& args,
-                               const EnvChanges& env_changes, double timeout_s, const std::atomic<bool>* cancel) {
-  std::vector<std::string> argv_s{exe, "probes", "--run", probe};
-  argv_s.insert(argv_s.end(), args.begin(), args.end());
-  std::string shown;
-  for (const auto& a : argv_s) shown += (shown.empty() ? "" : " ") + a;
-  for (const auto& [k, v] : env_changes) shown = (v ? k + "=" + *v : "(unset " + k + ")") + " " + shown;
-
-  // The child's environment: ours, less the variables the changes name, plus the values they set.
-  std::vector<std::string> env_s;
-  for (char** e = environ; e && *e; ++e) {
-    const std::string kv = *e;
-    const auto eq = kv.find('=');
-    if (env_changes.count(kv.substr(0, eq == std::string::npos ? kv.size() : eq))) continue;
-    env_s.push_back(kv);
-  }
-  for (const auto& [k, v] : env_changes)
-    if (v) env_s.push_back(k + "=" + *v);
+ChildProcess::ChildProcess(const std::vector<std::string>& argv_s, const std::vector<std::string>& env_s, std::string shown)
+    : shown_(std::move(shown)) {
+  if (argv_s.empty()) throw core::WorkError("ChildProcess: no command");
+  std::vector<std::string> args = argv_s, env = env_s;  // posix_spawn takes char*, not const char*
   std::vector<char*> argv, envp;
-  for (auto& a : argv_s) argv.push_back(a.data());
+  for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
-  for (auto& e : env_s) envp.push_back(e.data());
+  for (auto& e : env) envp.push_back(e.data());
   envp.push_back(nullptr);
 
   Pipe out, err;
@@ -138,70 +130,125 @@ ProbeResult run_probe_in_child(const std::string& exe, const std::string& probe,
   posix_spawnattr_setsigmask(&s.attr, &none);
   posix_spawnattr_setsigdefault(&s.attr, &defaults);
 
-  pid_t pid = -1;
-  if (const int rc = ::posix_spawn(&pid, exe.c_str(), &s.fa, &s.attr, argv.data(), envp.data()); rc != 0)
-    throw core::WorkError(fmt::format("posix_spawn({}): {} — while starting `{}`", exe, errno_text(rc), shown));
+  if (const int rc = ::posix_spawn(&pid_, args[0].c_str(), &s.fa, &s.attr, argv.data(), envp.data()); rc != 0)
+    throw core::WorkError(fmt::format("posix_spawn({}): {} — while starting `{}`", args[0], errno_text(rc), shown_));
   out.close_end(1);
   err.close_end(1);
+  std::swap(out_fd_, out.fd[0]);
+  std::swap(err_fd_, err.fd[0]);
+}
 
+ChildProcess::~ChildProcess() {
+  kill_and_reap();
+  if (out_fd_ >= 0) ::close(out_fd_);
+  if (err_fd_ >= 0) ::close(err_fd_);
+}
+
+bool ChildProcess::pump(int timeout_ms) {
+  if (!output_open()) return false;
+  pollfd fds[2] = {{out_fd_, POLLIN, 0}, {err_fd_, POLLIN, 0}};
+  const int n = ::poll(fds, 2, std::max(timeout_ms, 0));
+  if (n < 0 && errno != EINTR) throw core::WorkError(fmt::format("poll on the output of `{}`: {}", shown_, errno_text(errno)));
+  bool any = false;
+  char buf[65536];
+  for (int i = 0; i < 2 && n > 0; ++i) {
+    if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+    const ssize_t got = ::read(fds[i].fd, buf, sizeof buf);
+    if (got < 0 && errno == EINTR) continue;
+    any = true;
+    int& fd = i == 0 ? out_fd_ : err_fd_;
+    if (got <= 0) {
+      ::close(fd);
+      fd = -1;
+      continue;
+    }
+    std::string& dst = i == 0 ? out_ : err_;
+    dst.append(buf, static_cast<std::size_t>(got));
+    if (i == 1 && err_.size() > 2 * kKeepStderr) err_.erase(0, err_.size() - kKeepStderr);
+  }
+  return any;
+}
+
+std::optional<std::string> ChildProcess::take_line() {
+  const auto nl = out_.find('\n');
+  if (nl == std::string::npos) return std::nullopt;
+  std::string line = out_.substr(0, nl);
+  out_.erase(0, nl + 1);
+  return line;
+}
+
+std::optional<int> ChildProcess::try_reap() {
+  if (status_) return status_;
+  int st = 0;
+  for (;;) {
+    const pid_t w = ::waitpid(pid_, &st, WNOHANG);
+    if (w == pid_) {
+      status_ = st;
+      return status_;
+    }
+    if (w == 0) return std::nullopt;
+    if (errno != EINTR) throw core::WorkError(fmt::format("waitpid for `{}`: {}", shown_, errno_text(errno)));
+  }
+}
+
+// Kills the child's process group (the child and anything it started) and reaps the child.
+void ChildProcess::kill_and_reap() {
+  if (status_ || pid_ <= 0) return;
+  ::kill(-pid_, SIGKILL);
+  ::kill(pid_, SIGKILL);
+  int st = 0;
+  while (::waitpid(pid_, &st, 0) < 0 && errno == EINTR) {
+  }
+  status_ = st;
+}
+
+ProbeResult run_probe_in_child(const std::string& exe, const std::string& probe, const std::vector<std::string>& args,
+                               const EnvChanges& env_changes, double timeout_s, const std::atomic<bool>* cancel) {
+  std::vector<std::string> argv_s{exe, "probes", "--run", probe};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  std::string shown;
+  for (const auto& a : argv_s) shown += (shown.empty() ? "" : " ") + a;
+  for (const auto& [k, v] : env_changes) shown = (v ? k + "=" + *v : "(unset " + k + ")") + " " + shown;
+
+  ChildProcess child(argv_s, child_environment(env_changes), shown);
   using clock = std::chrono::steady_clock;
   const auto deadline = clock::now() + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(timeout_s));
-  std::string so, se;
-  bool out_open = true, err_open = true;
-  char buf[65536];
-  while (out_open || err_open) {
+  while (child.output_open()) {
     if (cancel && cancel->load()) {
-      kill_and_reap(pid);
+      child.kill_and_reap();
       throw Cancelled{};
     }
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()).count();
     if (left <= 0) {
-      kill_and_reap(pid);
+      child.kill_and_reap();
       throw core::WorkError(fmt::format("`{}` did not finish within {:g} s and was killed", shown, timeout_s));
     }
-    pollfd fds[2] = {{out.fd[0], POLLIN, 0}, {err.fd[0], POLLIN, 0}};
-    if (!out_open) fds[0].fd = -1;
-    if (!err_open) fds[1].fd = -1;
-    const int n = ::poll(fds, 2, static_cast<int>(std::min<long long>(left, 100)));
-    if (n < 0 && errno != EINTR) {
-      const int e = errno;
-      kill_and_reap(pid);
-      throw core::WorkError(fmt::format("poll on the output of `{}`: {}", shown, errno_text(e)));
-    }
-    for (int i = 0; i < 2 && n > 0; ++i) {
-      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-      const ssize_t got = ::read(fds[i].fd, buf, sizeof buf);
-      if (got < 0 && errno == EINTR) continue;
-      if (got <= 0) {
-        (i == 0 ? out_open : err_open) = false;
-        continue;
-      }
-      std::string& dst = i == 0 ? so : se;
-      dst.append(buf, static_cast<std::size_t>(got));
-      if (i == 1 && se.size() > 2 * kKeepStderr) se.erase(0, se.size() - kKeepStderr);
-      if (i == 0 && so.size() > kMaxStdout) {
-        kill_and_reap(pid);
-        throw core::WorkError(fmt::format("`{}` printed more than {} MiB on stdout; killed", shown, kMaxStdout >> 20));
-      }
+    child.pump(static_cast<int>(std::min<long long>(left, 100)));
+    if (child.out().size() > kMaxStdout) {
+      child.kill_and_reap();
+      throw core::WorkError(fmt::format("`{}` printed more than {} MiB on stdout; killed", shown, kMaxStdout >> 20));
     }
   }
 
   // Both pipes closed: the child is exiting (or closed them and goes on; the deadline still holds).
   int status = 0;
   for (;;) {
-    const pid_t w = ::waitpid(pid, &status, WNOHANG);
-    if (w == pid) break;
-    if (w < 0 && errno != EINTR) throw core::WorkError(fmt::format("waitpid for `{}`: {}", shown, errno_text(errno)));
+    if (const auto st = child.try_reap()) {
+      status = *st;
+      break;
+    }
     if (cancel && cancel->load()) {
-      kill_and_reap(pid);
+      child.kill_and_reap();
       throw Cancelled{};
     }
     if (clock::now() >= deadline) {
-      kill_and_reap(pid);
+      child.kill_and_reap();
       throw core::WorkError(fmt::format("`{}` did not finish within {:g} s and was killed", shown, timeout_s));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
+  const std::string& so = child.out();
+  const std::string& se = child.err();
   const std::string err_tail = tail_lines(se, 5);
   const std::string err_part = err_tail.empty() ? "" : ": " + err_tail;
   if (WIFSIGNALED(status))

@@ -340,18 +340,28 @@ Row check_onednn(const Product& p) {
 
 // --- libtorch (dlopen) -------------------------------------------------------------------------------------
 
-Row check_libtorch(const Libraries& libs) {
+Row check_libtorch(const Libraries& libs, const Product& p) {
+  // Built with libtorch: the product through its C++ API, in each precision it offers on this CPU.
+  if (auto t = torch_product(p.a, p.b, kN)) {
+    Row row{"libtorch", "ai_frameworks", Result::fail, t->version, "", {}};
+    if (!t->fp64.empty()) row.cases.push_back(product_case("fp64 (torch::mm)", t->fp64, p.ref, kTolFp64));
+    if (!t->fp32.empty()) row.cases.push_back(product_case("fp32 (torch::mm)", t->fp32, p.ref, kTolFp32));
+    if (!t->bf16.empty()) row.cases.push_back(product_case("bf16 (torch::mm)", t->bf16, p.ref, kTolBf16));
+    for (const auto& e : t->errors) row.cases.push_back(failed_case(e.substr(0, e.find(':')), e));
+    conclude(row);
+    return row;
+  }
   const Library lib = open_first(libs.libtorch);
   if (!lib) return absent("libtorch", "ai_frameworks", "not found (" + lib.tried + ")");
-  // libtorch has no C API: a product through it needs its C++ headers at build time, which this build does not
-  // use. Loading is checked; computing is not, and the row says so rather than claiming a pass.
+  // Without libtorch at build time (AICQ_ENABLE_TORCH=OFF) there is no way to compute through it (it has no C
+  // API): loading is checked; computing is not, and the row says so rather than claiming a pass.
   Row row{"libtorch", "ai_frameworks", Result::partial, "", "", {}};
   Case loads;
   loads.what = "load";
   loads.passed = true;
   loads.detail = "dlopen " + lib.name + " succeeded";
   row.cases.push_back(loads);
-  row.reason = "loads, but no product was run: libtorch offers only a C++ API, which aicq is not built against";
+  row.reason = "loads, but no product was run: libtorch offers only a C++ API, and this aicq was built without it";
   return row;
 }
 
@@ -685,7 +695,7 @@ std::vector<Row> check_runtimes(const Context& ctx, const Libraries& libs) {
       {"openblas", [&] { return check_openblas(p); }},
       {"blis", [&] { return check_blis(libs, p); }},
       {"onednn", [&] { return check_onednn(p); }},
-      {"libtorch", [&] { return check_libtorch(libs); }},
+      {"libtorch", [&] { return check_libtorch(libs, p); }},
       {"cuda", [&] { return check_cuda(libs, p); }},
       {"opencl", [&] { return check_opencl(libs, p); }},
       {"mpi", [&] { return check_mpi(libs); }},

@@ -6,6 +6,7 @@
 // aicq are loaded with dlopen(RTLD_LOCAL), so that their symbols never clash with OpenBLAS's.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,16 @@ struct Libraries {
   std::vector<std::string> opencl{"libOpenCL.so.1", "libOpenCL.so"};
   std::vector<std::string> mpi{"libmpi.so.40", "libmpi.so"};
 };
+
+/// The same product through libtorch's C++ API (torch::mm at fp64, fp32 and bf16), when this aicq is built with
+/// libtorch (torch_compat.cpp); nullopt without it (torch_absent.cpp), and compat then only checks that the
+/// library loads. `a` and `b` are n×n row-major.
+struct TorchProduct {
+  std::string version;                  // "libtorch 1.13.1"
+  std::vector<double> fp64, fp32, bf16;  // n×n results, as double; empty when that precision threw
+  std::vector<std::string> errors;       // "bf16: …" for a precision that threw
+};
+std::optional<TorchProduct> torch_product(const std::vector<double>& a, const std::vector<double>& b, int n);
 
 /// Tries every runtime; never throws for a runtime that is missing or broken (that is its row).
 /// Throws Cancelled when ctx is cancelled between runtimes.

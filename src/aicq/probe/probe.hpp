@@ -103,6 +103,9 @@ struct Context {
   std::string peak_source;                    // how the peaks were obtained
   std::optional<double> llc_bytes;            // last-level cache size (STREAM arrays ≥ 4 × this)
   bool tiny = false;                          // tests: smallest sizes, 1 warm-up, 2 repetitions
+  std::string aicq_exe;                       // the aicq binary, for probes that start a worker (resilience.recovery);
+                                              // empty: this process's own executable (/proc/self/exe)
+  std::optional<double> checkpoint_bytes;     // resilience.checkpoint's synthetic state (default by suite)
   std::function<void(const Progress&)> progress;  // may be empty
   const std::atomic<bool>* cancel = nullptr;      // set on SIGINT/SIGTERM: stop at the next repetition
 

@@ -1,10 +1,13 @@
-// Small helpers shared by the memory, storage and first-touch probes and the diagnosis (internal header).
+// Small helpers shared by the memory, storage, first-touch and resilience probes and the diagnosis (internal header).
 #pragma once
+
+#include <sys/vfs.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <ctime>
+#include <fmt/format.h>
 #include <fstream>
 #include <optional>
 #include <sstream>
@@ -33,6 +36,27 @@ inline std::optional<double> mem_available_bytes() {
     if (s >> kib) return kib * 1024.0;
   }
   return std::nullopt;
+}
+
+/// The type of the filesystem holding `dir` (statfs f_type) by name ("ext4", "tmpfs", …), its magic number in
+/// hex when not in the table, "unknown" when statfs fails.
+inline std::string filesystem_name(const std::string& dir) {
+  struct statfs s{};
+  if (::statfs(dir.c_str(), &s) != 0) return "unknown";
+  switch (static_cast<unsigned long>(s.f_type)) {
+    case 0xEF53: return "ext4";
+    case 0x58465342: return "xfs";
+    case 0x9123683E: return "btrfs";
+    case 0x01021994: return "tmpfs";
+    case 0x794C7630: return "overlay";
+    case 0x6969: return "nfs";
+    case 0x2FC12FC1: return "zfs";
+    case 0xF2F52010: return "f2fs";
+    case 0x65735546: return "fuse";
+    case 0x01021997: return "9p";
+    case 0x858458F6: return "ramfs";
+    default: return fmt::format("0x{:x}", static_cast<unsigned long>(s.f_type));
+  }
 }
 
 /// Repetitions that fit in `remaining_s` when one costs `each_s`, clamped to [lo, hi].

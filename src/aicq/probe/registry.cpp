@@ -5,7 +5,9 @@
 namespace aicq::probe {
 
 const std::vector<Probe>& registry() {
-  static const std::vector<Probe> r = {gemm_probe(), linpack_probe(), stream_probe(), first_touch_probe(), storage_probe(), compat_probe()};
+  static const std::vector<Probe> r = {gemm_probe(), linpack_probe(), stream_probe(), first_touch_probe(), storage_probe(), compat_probe(),
+                                          ai_train_probe(), ai_infer_probe(), checkpoint_probe(), recovery_probe(),
+                                          gpu_probe()};
   return r;
 }
 

@@ -95,25 +95,6 @@ struct ScratchFolder {
   }
 };
 
-std::string filesystem_name(const std::string& dir) {
-  struct statfs s{};
-  if (::statfs(dir.c_str(), &s) != 0) return "unknown";
-  switch (static_cast<unsigned long>(s.f_type)) {
-    case 0xEF53: return "ext4";
-    case 0x58465342: return "xfs";
-    case 0x9123683E: return "btrfs";
-    case 0x01021994: return "tmpfs";
-    case 0x794C7630: return "overlay";
-    case 0x6969: return "nfs";
-    case 0x2FC12FC1: return "zfs";
-    case 0xF2F52010: return "f2fs";
-    case 0x65735546: return "fuse";
-    case 0x01021997: return "9p";
-    case 0x858458F6: return "ramfs";
-    default: return fmt::format("0x{:x}", static_cast<unsigned long>(s.f_type));
-  }
-}
-
 // Each 4 KiB page of the file carries its own offset in its first 8 bytes: reads can prove where they came from.
 void stamp(unsigned char* buf, std::size_t n, std::uint64_t offset) {
   for (std::size_t i = 0; i < n; i += kPage) {
@@ -221,7 +202,7 @@ ProbeResult run_storage(const Context& ctx) {
   ScratchFolder folder;
   folder.path = templ;
   const std::string file = (folder.path / "io.dat").string();
-  const std::string fs_name = filesystem_name(folder.path.string());
+  const std::string fs_name = util::filesystem_name(folder.path.string());
 
   try {
     // Open with O_DIRECT; the filesystem may refuse it at open (tmpfs: EINVAL) or at the first write.

@@ -746,6 +746,62 @@ std::string with_unit(double v, const std::string& unit) {
 
 // What `aicq run` measured (result member "measurement"): the machine and its peaks, every probe's
 // measurements with their spread and share of peak, and the gap diagnosis. Rendered only when present.
+// The AI workloads of ai.train / ai.infer: every measurement that carries its model (details.model).
+std::string models_table(const json& m, Lang l) {
+  std::string rows;
+  for (const auto& p : member(m, "probes"))
+    for (const auto& x : member(p, "measurements")) {
+      const json& md = member(member(x, "details"), "model");
+      if (!md.is_object() || !is_num(md, "throughput")) continue;
+      const double thr = md["throughput"].get<double>();
+      const std::string unit = str(md, "unit").empty() ? "sample" : str(md, "unit");
+      std::string acc, ret;
+      if (is_num(md, "accuracy")) {
+        acc = fmt::format("{:.2f}%", 100 * md["accuracy"].get<double>());
+        if (is_num(md, "reference_accuracy") && md["reference_accuracy"].get<double>() > 0) {
+          acc += fmt::format(" ({:.2f}%)", 100 * md["reference_accuracy"].get<double>());
+          ret = fmt::format("{:.4f}", md["accuracy"].get<double>() / md["reference_accuracy"].get<double>());
+        }
+      }
+      const json& valid = member(member(x, "details"), "valid");
+      rows += "<tr><td>" + escape_html(fmt::format("{} ({}, {})", str(md, "name"), str(md, "task"), str(x, "precision"))) +
+              "</td><td class=\"num\">" + escape_html(fmt::format("{:.5g} {}s/s", thr, unit)) + "</td><td class=\"num\">" +
+              (is_num(md, "flop_per_unit") ? escape_html(with_unit(md["flop_per_unit"].get<double>(), "FLOP")) : "") +
+              "</td><td class=\"num\">" +
+              (is_num(x, "fraction_of_peak") ? fmt::format("{:.1f}%", 100 * x["fraction_of_peak"].get<double>()) : "") +
+              "</td><td class=\"num\">" + escape_html(acc) + "</td><td class=\"num\">" + escape_html(ret) +
+              (valid.is_boolean() && !valid.get<bool>() ? " ✗" : "") + "</td></tr>\n";
+    }
+  if (rows.empty()) return "";
+  return "<h3>" + E(Msg::models_heading, l) + "</h3>\n<table id=\"models\"><thead><tr><th>" + E(Msg::model_col, l) + "</th><th>" +
+         E(Msg::throughput_col, l) + "</th><th>" + E(Msg::flop_per_unit_col, l) + "</th><th>" + E(Msg::mfu_col, l) + "</th><th>" +
+         E(Msg::accuracy_col, l) + "</th><th>" + E(Msg::retention_col, l) + "</th></tr></thead><tbody>\n" + rows + "</tbody></table>\n";
+}
+
+// resilience.checkpoint and resilience.recovery: their measurements with the figures behind them.
+std::string resilience_table(const json& m, Lang l) {
+  std::string rows;
+  for (const auto& p : member(m, "probes")) {
+    const std::string id = str(p, "id");
+    if (id.rfind("resilience.", 0) != 0) continue;
+    for (const auto& x : member(p, "measurements")) {
+      const json& st = member(x, "stats");
+      if (!is_num(st, "median")) continue;
+      rows += "<tr><td>" + escape_html(id) + "</td><td><b>" + escape_html(str(x, "id")) + "</b></td><td class=\"num\">" +
+              escape_html(with_unit(st["median"].get<double>(), str(x, "unit"))) + "</td></tr>\n";
+      // The figures behind it (steps lost, projections, …): the scalar details.
+      const json& d = member(x, "details");
+      if (!d.is_object()) continue;
+      for (const auto& [k, v] : d.items())
+        if (v.is_number() || v.is_boolean() || v.is_string())
+          rows += "<tr><td></td><td class=\"muted\">" + escape_html(k) + "</td><td class=\"num\">" +
+                  escape_html(v.is_string() ? v.get<std::string>() : v.dump()) + "</td></tr>\n";
+    }
+  }
+  if (rows.empty()) return "";
+  return "<h3>" + E(Msg::resilience_heading, l) + "</h3>\n<table id=\"resilience\"><tbody>\n" + rows + "</tbody></table>\n";
+}
+
 std::string probes_section(const ResultDoc& r, Lang l) {
   if (!r.doc.contains("measurement") || !r.doc["measurement"].is_object()) return "";
   const json& m = r.doc["measurement"];
@@ -793,7 +849,10 @@ std::string probes_section(const ResultDoc& r, Lang l) {
              escape_html(pw) + "</td><td>" + escape_html(status == "ok" ? status : status + ": " + str(p, "reason")) + "</td></tr>\n";
     }
   }
-  out += "</tbody></table>\n<h3>" + E(Msg::diagnosis_heading, l) + "</h3>\n";
+  out += "</tbody></table>\n";
+  out += models_table(m, l);
+  out += resilience_table(m, l);
+  out += "<h3>" + E(Msg::diagnosis_heading, l) + "</h3>\n";
   const json& findings = member(m, "diagnosis");
   if (!findings.is_array() || findings.empty()) return out + "<p class=\"muted\">" + E(Msg::diagnosis_none, l) + "</p>\n</section>\n";
   out += "<table id=\"diagnosis\"><tbody>\n";

@@ -137,7 +137,16 @@ Probe probe(const Config& config, bool keep) {
         p.list.push_back(std::move(a));
       } else {
         std::vector<std::string> sources, errors;
-        for (unsigned i = 0; i < nvml->device_count(); ++i) {
+        std::string note;
+        std::vector<unsigned> visible;
+        try {
+          visible = nvml->visible_devices(&note);  // only the devices in use are measured
+        } catch (const core::WorkError& e) {
+          note = e.what();
+        }
+        if (!note.empty()) errors.push_back(note);
+        if (visible.empty()) errors.push_back(fmt::format("CUDA_VISIBLE_DEVICES leaves none of the {} GPUs visible", nvml->device_count()));
+        for (const unsigned i : visible) {
           try {
             auto s = std::make_unique<NvmlSampler>(nvml, i);
             sources.push_back(s->source());
