@@ -316,6 +316,28 @@ TEST(ReportHtml, SignatureStatusAndProbesWhenPresent) {
   // Resilience: the recovery time and the figures behind it.
   EXPECT_NE(html.find("id=\"resilience\""), std::string::npos);
   EXPECT_NE(html.find(">steps_lost</td><td class=\"num\">7<"), std::string::npos);
+  EXPECT_NE(html.find("href=\"#probes\""), std::string::npos);  // in the table of contents
+  EXPECT_EQ(html.find("id=\"cluster\""), std::string::npos);  // one machine: no cluster section
+}
+
+TEST(ReportHtml, ClusterSectionNamesNodesStragglersAndTheMissing) {
+  report::ResultDoc doc{"r.json", load_json(minimal_result()), ""};
+  doc.doc["cluster"] = json::parse(R"({"complete": false, "nodes_expected": 3, "nodes_with_result": 2, "ranks_expected": 4,
+    "nodes": [{"node": "n1", "host": "n1", "ranks": [0, 1], "status": "complete", "peaks": {"fp64": 118.2e9}},
+              {"node": "n2", "host": "n2", "ranks": [2], "status": "complete", "peaks": {"fp64": 100e9}},
+              {"node": "n3", "host": "n3", "ranks": [3], "status": "missing", "reason": "no result"}],
+    "straggler_rule": "a node more than 10% worse than the median",
+    "stragglers": [{"node": "n2", "probe": "compute.gemm", "measurement": "dgemm_fp64", "unit": "FLOP/s",
+                    "value": 88e9, "median": 100e9, "shortfall": 0.12}],
+    "missing": {"ranks": [{"rank": 3, "host": "n3", "why": "killed"}], "nodes": [], "hosts": ["n3"]}})");
+  const auto p = profile_view();
+  const std::string html = report::html(doc, &p, report::Lang::en);
+  EXPECT_NE(html.find("href=\"#cluster\""), std::string::npos);
+  EXPECT_NE(html.find("2 / 3 nodes, 4 ranks — incomplete"), std::string::npos);
+  EXPECT_NE(html.find("<td>n1</td><td>n1</td><td>0,1</td><td>complete</td><td>fp64 118.2 GFLOP/s</td>"), std::string::npos);
+  EXPECT_NE(html.find("88 GFLOP/s / 100 GFLOP/s"), std::string::npos);
+  EXPECT_NE(html.find("−12.0%"), std::string::npos);  // shortfall 0.12
+  EXPECT_NE(html.find("rank 3 (n3): killed"), std::string::npos);
 }
 
 TEST(ReportHtml, ImprovementsFollowTheNextCurveAnchorWeightedByTheGlobalWeight) {

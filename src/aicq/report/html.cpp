@@ -866,6 +866,54 @@ std::string probes_section(const ResultDoc& r, Lang l) {
   return out + "</tbody></table>\n</section>\n";
 }
 
+// A cluster result (`aicq run --mpi`, `aicq assemble`): the nodes, the stragglers, what is missing.
+std::string cluster_section(const ResultDoc& r, Lang l) {
+  if (!r.doc.contains("cluster") || !r.doc["cluster"].is_object()) return "";
+  const json& c = r.doc["cluster"];
+  std::string out = "<section id=\"cluster\">\n<h2>" + E(Msg::sec_cluster, l) + "</h2>\n<p>" +
+                    escape_html(fmt::format("{} / {} nodes, {} ranks{}", member(c, "nodes_with_result").dump(),
+                                            member(c, "nodes_expected").dump(), member(c, "ranks_expected").dump(),
+                                            member(c, "complete") == true ? "" : " — incomplete")) +
+                    "</p>\n<table id=\"cluster-nodes\"><thead><tr><th>" + E(Msg::node_col, l) + "</th><th>" + E(Msg::host, l) +
+                    "</th><th>" + E(Msg::ranks_col, l) + "</th><th>" + E(Msg::status_col, l) + "</th><th>" + E(Msg::node_peaks_col, l) +
+                    "</th></tr></thead><tbody>\n";
+  for (const auto& n : member(c, "nodes")) {
+    std::string peaks;
+    const json& np = member(n, "peaks");
+    if (np.is_object())
+      for (const auto& [prec, v] : np.items())
+        if (v.is_number()) peaks += (peaks.empty() ? "" : ", ") + prec + " " + with_unit(v.template get<double>(), "FLOP/s");
+    std::string ranks;
+    for (const auto& k : member(n, "ranks")) ranks += (ranks.empty() ? "" : ",") + k.dump();
+    out += "<tr><td>" + escape_html(str(n, "node")) + "</td><td>" + escape_html(str(n, "host")) + "</td><td>" + escape_html(ranks) +
+           "</td><td>" + escape_html(str(n, "status") + (str(n, "reason").empty() ? "" : ": " + str(n, "reason"))) + "</td><td>" +
+           escape_html(peaks) + "</td></tr>\n";
+  }
+  out += "</tbody></table>\n<h3>" + E(Msg::stragglers_heading, l) + "</h3>\n<p class=\"hint\">" + escape_html(str(c, "straggler_rule")) + "</p>\n";
+  const json& st = member(c, "stragglers");
+  if (!st.is_array() || st.empty()) {
+    out += "<p class=\"muted\">—</p>\n";
+  } else {
+    out += "<table id=\"stragglers\"><tbody>\n";
+    for (const auto& s : st) {
+      const double v = is_num(s, "value") ? s["value"].get<double>() : 0, m = is_num(s, "median") ? s["median"].get<double>() : 0;
+      out += "<tr><td>" + escape_html(str(s, "node")) + "</td><td>" + escape_html(str(s, "probe") + " " + str(s, "measurement")) +
+             "</td><td class=\"num\">" + escape_html(with_unit(v, str(s, "unit")) + " / " + with_unit(m, str(s, "unit"))) +
+             "</td><td class=\"num\">" + (is_num(s, "shortfall") ? fmt::format("−{:.1f}%", 100 * s["shortfall"].get<double>()) : "") +
+             "</td></tr>\n";
+    }
+    out += "</tbody></table>\n";
+  }
+  const json& miss = member(c, "missing");
+  std::string missing;
+  for (const auto& k : member(miss, "ranks"))
+    missing += "<li>" + escape_html(fmt::format("rank {} ({}): {}", member(k, "rank").dump(), str(k, "host"), str(k, "why"))) + "</li>\n";
+  for (const auto& k : member(miss, "nodes"))
+    missing += "<li>" + escape_html(fmt::format("node {} ({}): {}", str(k, "node"), str(k, "host"), str(k, "why"))) + "</li>\n";
+  if (!missing.empty()) out += "<h3>" + E(Msg::missing_heading, l) + "</h3>\n<ul id=\"cluster-missing\">\n" + missing + "</ul>\n";
+  return out + "</section>\n";
+}
+
 std::string telemetry_section(const ResultDoc& r, Lang l, json& chart) {
   if (!r.doc.contains("telemetry")) return "";
   const json& t = r.doc["telemetry"];
@@ -1094,7 +1142,8 @@ std::string html(const ResultDoc& r, const ProfileView* profile, Lang l) {
   std::string body = header(r, l);
   std::vector<std::pair<std::string, Msg>> entries{{"dimensions", Msg::sec_dimensions}, {"indicators", Msg::sec_indicators},
                                                    {"carbon", Msg::sec_carbon},         {"improve", Msg::sec_improve}};
-  if (r.doc.contains("probes")) entries.emplace_back("probes", Msg::sec_probes);
+  if (r.doc.contains("measurement")) entries.emplace_back("probes", Msg::sec_probes);
+  if (r.doc.contains("cluster")) entries.emplace_back("cluster", Msg::sec_cluster);
   if (r.doc.contains("telemetry")) entries.emplace_back("telemetry", Msg::sec_telemetry);
   entries.emplace_back("method", Msg::sec_method);
   entries.emplace_back("repro", Msg::sec_repro);
@@ -1104,6 +1153,7 @@ std::string html(const ResultDoc& r, const ProfileView* profile, Lang l) {
   body += carbon_section(r, l, chart);
   body += improve_section(r, profile, l);
   body += probes_section(r, l);
+  body += cluster_section(r, l);
   body += telemetry_section(r, l, chart);
   body += method_section(r, profile, l);
   body += repro_section(r, l);
