@@ -129,6 +129,8 @@ TEST(RunEvidence, ModelWorkloadsFeedModelComputeAndInvalidOnesAreKeptApart) {
   const auto& ie = indicator(a, "ie.intelligence");
   EXPECT_FALSE(ie.score.has_value());
   EXPECT_DOUBLE_EQ(ie.details["recovery_time_s"].get<double>(), 3.5);
+  EXPECT_DOUBLE_EQ(ie.details["checkpoint_write_bandwidth_Bps"].get<double>(), 2e9);
+  EXPECT_FALSE(ie.details.contains("checkpoint_write_time_s"));  // no declared state or model size to time
 }
 
 TEST(RunEvidence, MeasuredRecoveryAndCheckpointCapDeclaredLevels) {

@@ -500,6 +500,7 @@ class Assessor {
       use.add(*t);
     }
     if (const auto* bw = ix_.get("resilience.checkpoint.write_bandwidth")) {
+      r.details["checkpoint_write_bandwidth_Bps"] = bw->quantity.si;  // reported even when no state size is known
       std::optional<double> state;
       if (const auto* s = ix_.get("intelligence.largest_training_state")) {
         state = s->quantity.si;

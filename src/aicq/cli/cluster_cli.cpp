@@ -85,20 +85,11 @@ int run_mpi(const measure::RunOptions& ro, const std::vector<std::string>& argv,
   io.out << "\n" << report::summary(outcome.result, lang) << cluster::summary(outcome.result);
   io.out << fmt::format("result: {}\n", (out / "result.json").string());
   if (!o.result_only) io.out << fmt::format("report: {}\n", (out / "report.html").string());
-  std::string store_error;
+  bool recorded = true;
   if (!o.result_only) {
-    auto [db, err] = open_result_store(o.db);
-    store_error = err;
-    if (db) {
-      try {
-        const auto id = db->record(outcome.result, fs::absolute(out / "result.json").string());
-        io.out << fmt::format("recorded: result {} in {} (aicq show {})\n", id, db->path(), id);
-      } catch (const std::exception& e) {
-        store_error = e.what();
-      }
-    }
+    ResultStore store = open_result_store(o.db);
+    recorded = record_result(store, outcome.result, (out / "result.json").string(), io.out, io.err);
   }
-  if (!store_error.empty()) io.err << fmt::format("aicq: warning: the result was not recorded in the store: {}\n", store_error);
   if (outcome.status == "interrupted") {
     io.err << "aicq: interrupted: the cluster result holds every measurement that finished\n";
     return kInterrupted;
@@ -111,7 +102,7 @@ int run_mpi(const measure::RunOptions& ro, const std::vector<std::string>& argv,
     io.err << "aicq: not every node has its result: see cluster.missing (and DIR/nodes/NODE/log.txt)\n";
     return kWorkFailure;
   }
-  return store_error.empty() ? kOk : kWorkFailure;
+  return recorded ? kOk : kWorkFailure;
 }
 
 }  // namespace aicq::cli

@@ -28,7 +28,7 @@ struct AssembleOptions {
 
 int run_assemble(const AssembleOptions& o, const GlobalOptions& g, Io io) {
   const report::Lang lang = o.lang.empty() ? report::lang_from_env() : report::parse_lang(o.lang);
-  auto [db, store_error] = open_result_store(o.db);
+  ResultStore store = open_result_store(o.db);
   const cluster::ClusterFolder folder = cluster::read_folder(o.dir);
   const nlohmann::json& options = folder.job.is_object() ? folder.job.value("options", nlohmann::json::object()) : nlohmann::json::object();
   // The declaration and profile of the run, unless given again here.
@@ -66,20 +66,12 @@ int run_assemble(const AssembleOptions& o, const GlobalOptions& g, Io io) {
   for (const auto& p : folder.problems) io.err << "aicq: warning: " << p << "\n";
   io.out << report::summary(result, lang) << cluster::summary(result);
   io.out << fmt::format("result: {}\nreport: {}\n", result_file, (d / "report.html").string());
-  if (db) {
-    try {
-      const auto id = db->record(result, fs::absolute(result_file).string());
-      io.out << fmt::format("recorded: result {} in {} (aicq show {})\n", id, db->path(), id);
-    } catch (const std::exception& e) {
-      store_error = e.what();
-    }
-  }
-  if (!store_error.empty()) io.err << fmt::format("aicq: warning: the result was not recorded in the store: {}\n", store_error);
+  const bool recorded = record_result(store, result, result_file, io.out, io.err);
   const bool complete = result["cluster"].value("complete", false);
   if (!complete)
     io.err << "aicq: the cluster result is incomplete: the ranks and hosts missing are named in cluster.missing\n";
   if (o.require_complete && !complete) return kCheckFailed;
-  return store_error.empty() ? kOk : kWorkFailure;
+  return recorded ? kOk : kWorkFailure;
 }
 
 }  // namespace

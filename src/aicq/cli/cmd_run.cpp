@@ -92,7 +92,7 @@ int run_run(const RunCliOptions& o, const GlobalOptions& g, Io io, const std::ve
   }
 
   if (o.mpi) return run_mpi(ro, argv, MpiCliOptions{o.out, o.site, o.profile, o.lang, o.db, o.mpi_timeout, o.result_only}, g, io);
-  auto [db, store_error] = o.result_only ? ResultStore{} : open_result_store(o.db);
+  ResultStore store = o.result_only ? ResultStore{} : open_result_store(o.db);
   const data::DataSource src(g.data_dir);
   const catalog::Catalogs cat = catalog::Catalogs::load(src);
   const assess::Profile profile = assess::load_profile(o.profile, src);
@@ -108,14 +108,14 @@ int run_run(const RunCliOptions& o, const GlobalOptions& g, Io io, const std::ve
   // own load, which is not recorded there). Declared figures win; Prometheus series come in through a
   // declaration referencing `aicq utilization --prometheus URL -o FILE`.
   const double utilization_s = duration_option(o.utilization_since, "--utilization-since");
-  if (db && utilization_s > 0) {
+  if (store.db && utilization_s > 0) {
     try {
       const auto now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-      const auto report = server::store_utilization(*db, utilization_s, now);
+      const auto report = server::store_utilization(*store.db, utilization_s, now);
       for (auto& e : server::utilization_evidence(report)) {
         const bool declared = std::any_of(site.evidence.begin(), site.evidence.end(), [&](const core::Evidence& d) { return d.metric == e.metric; });
         if (declared) continue;
-        io.out << fmt::format("utilization from the store ({} over the last {}): {} = {}\n", db->path(), o.utilization_since, e.metric, e.text);
+        io.out << fmt::format("utilization from the store ({} over the last {}): {} = {}\n", store.db->path(), o.utilization_since, e.metric, e.text);
         site.evidence.push_back(std::move(e));
       }
     } catch (const std::exception& e) {
@@ -159,15 +159,7 @@ int run_run(const RunCliOptions& o, const GlobalOptions& g, Io io, const std::ve
   io.out << fmt::format("result: {}\n", result_file);
   if (!o.result_only) io.out << fmt::format("report: {}\n", (out / "report.html").string());
 
-  if (db) {
-    try {
-      const auto id = db->record(outcome.result, std::filesystem::absolute(result_file).string());
-      io.out << fmt::format("recorded: result {} in {} (aicq show {})\n", id, db->path(), id);
-    } catch (const std::exception& e) {
-      store_error = e.what();
-    }
-  }
-  if (!store_error.empty()) io.err << fmt::format("aicq: warning: the result was not recorded in the store: {}\n", store_error);
+  const bool recorded = record_result(store, outcome.result, result_file, io.out, io.err);
 
   if (outcome.status == "interrupted") {
     io.err << "aicq: interrupted: the result holds every measurement that finished\n";
@@ -177,7 +169,7 @@ int run_run(const RunCliOptions& o, const GlobalOptions& g, Io io, const std::ve
     io.err << "aicq: a probe's validity gate failed (--require-valid): see the result's measurement.probes\n";
     return kCheckFailed;
   }
-  return store_error.empty() ? kOk : kWorkFailure;
+  return recorded ? kOk : kWorkFailure;
 }
 
 }  // namespace

@@ -63,6 +63,21 @@ ResultStore open_result_store(const std::string& path) {
   return r;
 }
 
+bool record_result(ResultStore& store, const nlohmann::json& result, const std::string& result_file, std::ostream& out,
+                   std::ostream& err) {
+  if (store.db) {
+    try {
+      const auto id = store.db->record(result, std::filesystem::absolute(result_file).string());
+      out << fmt::format("recorded: result {} in {} (aicq show {})\n", id, store.db->path(), id);
+    } catch (const std::exception& e) {
+      store.error = e.what();
+    }
+  }
+  if (store.error.empty()) return true;
+  err << fmt::format("aicq: warning: the result was not recorded in the store: {}\n", store.error);
+  return false;
+}
+
 std::string utc_now() { return core::utc_iso8601(); }
 
 std::string host_name() {

@@ -35,6 +35,12 @@ struct ResultStore {
 };
 ResultStore open_result_store(const std::string& path);
 
+/// Records `result` (written at `result_file`) in the store when one is open, printing "recorded: result N in
+/// FILE (aicq show N)" on `out`; when the store could not be opened or the recording failed, prints the warning
+/// on `err` and returns false — the command then exits 1, its result already written.
+bool record_result(ResultStore& store, const nlohmann::json& result, const std::string& result_file, std::ostream& out,
+                   std::ostream& err);
+
 /// The current UTC time as ISO 8601 ("2026-11-29T12:00:00Z").
 std::string utc_now();
 
