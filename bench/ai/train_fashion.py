@@ -211,7 +211,7 @@ def train_to_target(args, data):
         "segment_samples_per_s_median": float(np.median([every * args.batch / e["train_s"] for e in evaluations])),
         "step_s": {"median": float(np.median(step_times)), "min": min(step_times), "max": max(step_times)},
         "eval_time_s": time_to_accuracy - sum(step_times),
-        "evaluations": evaluations, "first_losses": losses[:5], "last_loss": losses[-1],
+        "evaluations": evaluations, "first_losses": losses[:5], "last_loss": losses[-1], "step_times_s": step_times,
     }
 
 
@@ -290,11 +290,11 @@ def main():
 
     if args.interop_threads > 0:
         torch.set_num_interop_threads(args.interop_threads)
-    # The training set's mean is a parallel reduction whose last bits depend on the thread count, and the run
-    # depends on those bits. ai.train reads the data before it sets its threads (at torch's default, 1 here),
-    # ai.infer after: the same here, so that both sides train the same weights.
-    if args.mode == "infer":
-        torch.set_num_threads(args.threads)
+    # The training set's mean is a parallel reduction whose last bits depend on the thread count, and the whole
+    # run depends on those bits. ai.train reads the data before it sets its threads, at libgomp's default (one
+    # thread per CPU: torch's Python module, unlike a C++ program, sets its own default at import); ai.infer
+    # after setting them. The same here, so that both sides train the same weights.
+    torch.set_num_threads(len(os.sched_getaffinity(0)) if args.mode == "train" else args.threads)
     data = load_data()
     torch.set_num_threads(args.threads)
     log(f"data loaded in {data['load_s']:.2f} s (mean {data['mean']:.6f}, std {data['std']:.6f}); "
