@@ -92,15 +92,18 @@ e = train.get("effective", {})
 keys = {"batch": "--batch", "learning_rate": "--lr", "seed": "--seed", "target_accuracy": "--target",
         "eval_every": "--eval-every", "budget_s": "--budget-s"}
 opts = [f"{flag} {e[k]}" for k, flag in keys.items() if k in e]
+infer_opts = []
 if "queries" in infer.get("effective", {}):
-    opts.append(f"--queries {infer['effective']['queries']}")
+    infer_opts.append(f"--queries {infer['effective']['queries']}")
 off = [m for m in infer.get("measurements", []) if m["id"] == "offline_fp32"]
 if off:
-    opts.append(f"--offline-reps {len(off[0]['samples'])}")
-print(" ".join(opts))
+    infer_opts.append(f"--offline-reps {len(off[0]['samples'])}")
+print(" ".join(opts))               # line 1: training (both modes train)
+print(" ".join(opts + infer_opts))  # line 2: inference
 EOF
 }
-settings=""
+settings=""        # the peer's training options
+infer_settings=""  # … and its inference options
 
 run_aicq() {
   local d=$1
@@ -108,16 +111,16 @@ run_aicq() {
   "$AICQ" probes --run ai.train --threads "$threads" >"$d/aicq_train.json" 2>"$d/aicq_train.log"
   echo "ai_side_by_side: round $r: aicq ai.infer …"
   "$AICQ" probes --run ai.infer --threads "$threads" >"$d/aicq_infer.json" 2>"$d/aicq_infer.log"
-  [ -n "$settings" ] || settings=$(peer_settings "$d/aicq_train.json" "$d/aicq_infer.json")
+  [ -n "$settings" ] || { read -r settings; read -r infer_settings; } < <(peer_settings "$d/aicq_train.json" "$d/aicq_infer.json")
 }
 run_python() {
   local d=$1
   echo "ai_side_by_side: round $r: PyTorch train ($settings) …"
   # shellcheck disable=SC2086  # $settings is a list of options
   "$PY" "$PEER" train --threads "$threads" $settings >"$d/py_train.json" 2>"$d/py_train.log"
-  echo "ai_side_by_side: round $r: PyTorch infer …"
+  echo "ai_side_by_side: round $r: PyTorch infer ($infer_settings) …"
   # shellcheck disable=SC2086
-  "$PY" "$PEER" infer --threads "$threads" $settings >"$d/py_infer.json" 2>"$d/py_infer.log"
+  "$PY" "$PEER" infer --threads "$threads" $infer_settings >"$d/py_infer.json" 2>"$d/py_infer.log"
 }
 
 for r in $(seq 1 "$runs"); do
@@ -160,7 +163,7 @@ meta = {
     "$AICQ probes --run ai.train --threads $threads",
     "$AICQ probes --run ai.infer --threads $threads",
     "$PY $PEER train --threads $threads $settings",
-    "$PY $PEER infer --threads $threads $settings"],
+    "$PY $PEER infer --threads $threads $infer_settings"],
 }
 json.dump(meta, open(os.path.join(scratch, "meta.json"), "w"), indent=1)
 EOF
